@@ -1,0 +1,48 @@
+# Snapdesk. `make run` and `make test` are all a fresh machine needs.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/snapdesk/snapdesk/internal/app.Version=$(VERSION)
+
+.PHONY: run test bench build generate check vendor-htmx stop-db clean
+
+## run: the app with the Atlas simulator and a private Postgres in .data/, at a printed URL
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/devserver
+
+## test: every test, race detector on, against a real Postgres (started when DATABASE_URL is unset)
+test:
+	$(GO) test -race -timeout 30m ./...
+
+## bench: the benchmarks whose figures are in the README
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## build: static server and simulator binaries in bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/server ./cmd/server
+
+## generate: regenerate templ components (the generated files are committed)
+generate:
+	$(GO) tool templ generate
+
+## check: formatting, vet, and generated code up to date
+check: generate
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	@git diff --exit-code -- '*_templ.go' || (echo "templ generate changed files: commit them"; exit 1)
+
+## vendor-htmx: fetch htmx and its SSE extension from the npm registry into static/vendor
+vendor-htmx:
+	./scripts/vendor-htmx.sh
+
+## stop-db: stop the private Postgres clusters the tests and `make run` leave in .data/
+stop-db:
+	-@for d in .data/testpg .data/pg; do \
+		if [ -f $$d/data/PG_VERSION ]; then \
+			if [ "$$(id -u)" = 0 ]; then runuser -u postgres -- $$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl -D $$d/data -m fast stop; \
+			else pg_ctl -D $$d/data -m fast stop; fi; \
+		fi; \
+	done
+
+clean: stop-db
+	rm -rf .data bin

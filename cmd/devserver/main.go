@@ -1,0 +1,61 @@
+// Command devserver is what `make run` runs: Snapdesk with everything it
+// needs on one machine. When DATABASE_URL is unset it starts (or reuses) a
+// private Postgres cluster in .data/pg; Ctrl-C stops the server and then the
+// Postgres it started.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/snapdesk/snapdesk/internal/app"
+	"github.com/snapdesk/snapdesk/internal/config"
+	"github.com/snapdesk/snapdesk/internal/pgcluster"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	say := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "make run: "+format+"\n", args...) }
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		pg, err := pgcluster.Start(ctx, pgcluster.Options{Dir: ".data/pg", Log: say})
+		if err != nil {
+			return err
+		}
+		if pg.StartedHere() {
+			defer func() {
+				say("stopping the private Postgres")
+				stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				if err := pg.Stop(stopCtx); err != nil {
+					say("%v", err)
+				}
+			}()
+		}
+		if err := ensureDatabase(ctx, pg.URL("postgres"), "snapdesk"); err != nil {
+			return err
+		}
+		cfg.DatabaseURL = pg.URL("snapdesk")
+	}
+	return app.Serve(ctx, cfg, app.Options{
+		Logger: app.NewLogger(cfg, os.Stdout),
+		Ready: func(url string) {
+			say("Snapdesk is running at %s (Ctrl-C stops it)", url)
+		},
+	})
+}

@@ -1,0 +1,137 @@
+// Command server is Snapdesk: `server serve` runs the web dashboard,
+// `server migrate up|down|status` manages the database schema.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/snapdesk/snapdesk/internal/app"
+	"github.com/snapdesk/snapdesk/internal/config"
+	"github.com/snapdesk/snapdesk/internal/db"
+)
+
+const usage = `usage: server [command]
+
+commands:
+  serve                     run the web dashboard (default)
+  migrate up|down|status    apply, roll back one, or list the database migrations
+  healthcheck               exit 0 when the server on SNAPDESK_ADDR answers /healthz (for Docker)
+  version                   print the version
+
+Configuration comes from environment variables; see the README.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + "\n\n" + usage }
+
+func exitCode(err error) int {
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "version" {
+		fmt.Fprintln(stdout, app.Version)
+		return nil
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg, stdout)
+	switch cmd {
+	case "serve":
+		if len(args) != 0 {
+			return usageError{"serve takes no arguments"}
+		}
+		return app.Serve(ctx, cfg, app.Options{Logger: log})
+	case "healthcheck":
+		return healthcheck(ctx, cfg)
+	case "migrate":
+		if len(args) != 1 {
+			return usageError{"migrate needs one of up, down, status"}
+		}
+		return migrate(ctx, cfg, args[0], stdout)
+	default:
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+func migrate(ctx context.Context, cfg config.Config, action string, stdout io.Writer) error {
+	if cfg.DatabaseURL == "" {
+		return &config.Error{Var: "DATABASE_URL", Want: "a postgres:// URL"}
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := db.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch action {
+	case "up":
+		if err := m.Up(ctx); err != nil {
+			return err
+		}
+	case "down":
+		if err := m.Down(ctx); err != nil {
+			return err
+		}
+	case "status":
+	default:
+		return usageError{fmt.Sprintf("unknown migrate action %q", action)}
+	}
+	return m.WriteStatus(ctx, stdout)
+}
+
+// healthcheck asks the local server's /healthz; the container image has no curl.
+func healthcheck(ctx context.Context, cfg config.Config) error {
+	_, port, _ := net.SplitHostPort(cfg.HTTPAddr)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+// Package config reads Snapdesk's settings from environment variables and
+// checks them all at start-up, so a bad value stops the server with a
+// message that names the variable and the form it expects.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole of Snapdesk's configuration.
+type Config struct {
+	// HTTPAddr is where the web server listens (SNAPDESK_ADDR).
+	HTTPAddr string
+	// PublicURL is the address users reach Snapdesk at (SNAPDESK_PUBLIC_URL).
+	PublicURL *url.URL
+	// DatabaseURL is the Postgres connection string (DATABASE_URL); empty
+	// means "start a private cluster" in the dev runner only.
+	DatabaseURL string
+	// AutoMigrate applies migrations at `serve` (SNAPDESK_AUTO_MIGRATE).
+	AutoMigrate bool
+	// ShutdownTimeout bounds graceful shutdown (SNAPDESK_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error (SNAPDESK_LOG_LEVEL).
+	LogLevel string
+	// LogFormat is json, text or auto (SNAPDESK_LOG_FORMAT): auto means JSON
+	// unless stdout is a terminal.
+	LogFormat string
+}
+
+// Var describes one environment variable for the README and error messages.
+type Var struct {
+	Name, Default, Form string
+}
+
+// Vars lists every variable Config reads, with its default and expected form.
+var Vars = []Var{
+	{"SNAPDESK_ADDR", "127.0.0.1:8080", "host:port to listen on"},
+	{"SNAPDESK_PUBLIC_URL", "http://<SNAPDESK_ADDR>", "absolute http(s) URL users reach Snapdesk at"},
+	{"DATABASE_URL", "(none; `make run` starts a private Postgres)", "postgres:// URL"},
+	{"SNAPDESK_AUTO_MIGRATE", "true", "true or false"},
+	{"SNAPDESK_SHUTDOWN_TIMEOUT", "10s", "Go duration between 1s and 60s"},
+	{"SNAPDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"SNAPDESK_LOG_FORMAT", "auto", "auto, json or text"},
+}
+
+// Error is a configuration error; it names the variable.
+type Error struct {
+	Var, Value, Want string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("config: %s=%q is not valid: want %s", e.Var, e.Value, e.Want)
+}
+
+// Load reads the configuration with getenv (os.Getenv in production) and
+// returns every problem found, joined.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		HTTPAddr:        r.hostPort("SNAPDESK_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:     r.postgresURL("DATABASE_URL"),
+		AutoMigrate:     r.boolean("SNAPDESK_AUTO_MIGRATE", true),
+		ShutdownTimeout: r.duration("SNAPDESK_SHUTDOWN_TIMEOUT", 10*time.Second, time.Second, time.Minute),
+		LogLevel:        r.oneOf("SNAPDESK_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:       r.oneOf("SNAPDESK_LOG_FORMAT", "auto", "auto", "json", "text"),
+	}
+	c.PublicURL = r.httpURL("SNAPDESK_PUBLIC_URL", "http://"+c.HTTPAddr)
+	return c, errors.Join(r.errs...)
+}
+
+// FromEnv is Load(os.Getenv).
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, value, want string) {
+	r.errs = append(r.errs, &Error{Var: name, Value: value, Want: want})
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) hostPort(name, def string) string {
+	v := r.str(name, def)
+	host, port, err := net.SplitHostPort(v)
+	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 || strings.ContainsAny(host, "/ ") {
+		r.fail(name, v, "host:port, e.g. 127.0.0.1:8080")
+	}
+	return v
+}
+
+func (r *reader) postgresURL(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		// Never echo the value: it may hold a password.
+		r.errs = append(r.errs, &Error{Var: name, Value: "(hidden)", Want: "a postgres://user:password@host:port/dbname URL"})
+	}
+	return v
+}
+
+func (r *reader) httpURL(name, def string) *url.URL {
+	v := r.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, v, "an absolute http:// or https:// URL without query, e.g. https://snapdesk.example.com")
+		return &url.URL{Scheme: "http", Host: "invalid"}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	return u
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, strconv.FormatBool(def))
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, v, "true or false")
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := r.str(name, def.String())
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.fail(name, v, fmt.Sprintf("a Go duration between %s and %s, e.g. 10s", lo, hi))
+		return def
+	}
+	return d
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, v, "one of "+strings.Join(allowed, ", "))
+	return def
+}

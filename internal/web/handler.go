@@ -1,0 +1,98 @@
+// Package web is Snapdesk's HTTP layer: routes, middleware, and handlers
+// that parse a request, call a service and render a view model.
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/views"
+)
+
+// Deps are what the handlers need.
+type Deps struct {
+	Pool    *pgxpool.Pool
+	Logger  *slog.Logger
+	Version string
+}
+
+// Handler holds the dependencies of every route.
+type Handler struct {
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	version string
+}
+
+// New builds the Echo server with every route and middleware.
+func New(d Deps) *echo.Echo {
+	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: newRequestID,
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.Set("request_id", id)
+		},
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			h.log.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack), "request_id", requestID(c))
+			return err
+		},
+	}))
+	e.Use(h.accessLog)
+	h.routes(e)
+	return e
+}
+
+// render writes component into a buffer first, so a render error becomes
+// a proper error response instead of half a page.
+func render(c echo.Context, status int, component templ.Component) error {
+	var buf bytes.Buffer
+	if err := component.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page is the layout view model for this request.
+func (h *Handler) page(c echo.Context, title, nav string) views.Page {
+	return views.Page{Title: title, Nav: nav, Version: h.version}
+}
+
+func (h *Handler) home(c echo.Context) error {
+	return render(c, http.StatusOK, views.Home(h.page(c, "Overview", "home")))
+}
+
+// healthz answers while the process is alive.
+func (h *Handler) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when the database is reachable and at the
+// binary's latest migration, so a load balancer holds traffic until then.
+func (h *Handler) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := db.CheckCurrent(ctx, h.pool); err != nil {
+		h.log.WarnContext(ctx, "not ready", "err", err)
+		reason := "database unreachable"
+		if errors.Is(err, db.ErrNotMigrated) {
+			reason = "database migrations not applied"
+		}
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}

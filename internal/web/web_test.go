@@ -1,0 +1,133 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/web"
+)
+
+func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+	t.Helper()
+	e := web.New(web.Deps{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "v-test"})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	if resp, _ := get(t, srv.URL+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200", resp.StatusCode)
+	}
+	if resp, body := get(t, srv.URL+"/readyz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz on a migrated database = %d %s, want 200", resp.StatusCode, body)
+	}
+}
+
+func TestReadinessFailsWhenDatabaseUnreachable(t *testing.T) {
+	// A pool whose server is gone: nothing listens on port 1.
+	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	srv := newServer(t, pool)
+	resp, body := get(t, srv.URL+"/readyz")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "database unreachable") {
+		t.Errorf("/readyz = %d %s, want 503 database unreachable", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, srv.URL+"/healthz"); resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200 even without a database", resp.StatusCode)
+	}
+}
+
+func TestReadinessFailsWhenNotMigrated(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), dbtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(context.Background(), `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, newServer(t, pool).URL+"/readyz")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "migrations") {
+		t.Errorf("/readyz = %d %s, want 503 about migrations", resp.StatusCode, body)
+	}
+}
+
+func TestHomePageServesHashedHTMX(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	resp, body := get(t, srv.URL+"/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/ = %d", resp.StatusCode)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Find("title").Text(); got != "Overview · Snapdesk" {
+		t.Errorf("title = %q", got)
+	}
+	if got := doc.Find(`[data-testid="version"]`).Text(); got != "v-test" {
+		t.Errorf("footer version = %q", got)
+	}
+	var htmxURL string
+	doc.Find("script[src]").Each(func(_ int, s *goquery.Selection) {
+		if src, _ := s.Attr("src"); strings.HasPrefix(src, "/static/vendor/htmx.min.") {
+			htmxURL = src
+		}
+	})
+	if htmxURL == "" || htmxURL == "/static/vendor/htmx.min.js" {
+		t.Fatalf("no content-hashed htmx script in the page: %q", htmxURL)
+	}
+	asset, js := get(t, srv.URL+htmxURL)
+	if asset.StatusCode != http.StatusOK || !strings.Contains(js, "htmx") {
+		t.Fatalf("GET %s = %d", htmxURL, asset.StatusCode)
+	}
+	if cc := asset.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
+		t.Errorf("Cache-Control = %q, want a year, immutable", cc)
+	}
+	if ct := asset.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	if resp, _ := get(t, srv.URL+"/static/vendor/htmx.min.js"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unhashed asset URL = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestUnknownPathIsA404Page(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	resp, body := get(t, srv.URL+"/no/such/page")
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if got := doc.Find(`[data-testid="error-status"]`).Text(); got != "Not found" {
+		t.Errorf("error heading = %q", got)
+	}
+}
