@@ -37,12 +37,7 @@ vendor-htmx:
 
 ## stop-db: stop the private Postgres clusters the tests and `make run` leave in .data/
 stop-db:
-	-@for d in .data/testpg .data/pg; do \
-		if [ -f $$d/data/PG_VERSION ]; then \
-			if [ "$$(id -u)" = 0 ]; then runuser -u postgres -- $$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl -D $$d/data -m fast stop; \
-			else pg_ctl -D $$d/data -m fast stop; fi; \
-		fi; \
-	done
+	$(GO) run ./cmd/devserver stop-db
 
 clean: stop-db
 	rm -rf .data bin

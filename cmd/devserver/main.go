@@ -20,7 +20,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "stop-db" {
+		err = stopDatabases(ctx)
+	} else {
+		err = run(ctx)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
@@ -58,4 +64,14 @@ func run(ctx context.Context) error {
 			say("Snapdesk is running at %s (Ctrl-C stops it)", url)
 		},
 	})
+}
+
+// stopDatabases stops the private clusters of `make run` and the tests.
+func stopDatabases(ctx context.Context) error {
+	for _, dir := range []string{".data/pg", ".data/testpg"} {
+		if err := pgcluster.StopIn(ctx, dir); err != nil {
+			return err
+		}
+	}
+	return nil
 }

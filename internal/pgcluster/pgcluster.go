@@ -88,8 +88,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		// The postgres user cannot reach dir (e.g. a clone inside a private
 		// temporary directory): keep the cluster in a place it can reach,
 		// named after dir so each checkout still has its own.
-		sum := sha256.Sum256([]byte(dir))
-		c.home = filepath.Join(os.TempDir(), "snapdesk-pg-"+hex.EncodeToString(sum[:6]))
+		c.home = fallbackHome(dir)
 		opts.Log("the postgres user cannot enter %s; keeping the cluster in %s", dir, c.home)
 		if err := os.MkdirAll(c.home, 0o755); err != nil {
 			return nil, fmt.Errorf("pgcluster: %w", err)
@@ -198,6 +197,36 @@ func (c *Cluster) run(ctx context.Context, name string, args ...string) error {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func fallbackHome(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(os.TempDir(), "snapdesk-pg-"+hex.EncodeToString(sum[:6]))
+}
+
+// StopIn stops the cluster that Start would use for dir, if one runs.
+func StopIn(ctx context.Context, dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("pgcluster: %w", err)
+	}
+	bin, err := findBinDir()
+	if err != nil {
+		return err
+	}
+	for _, home := range []string{dir, fallbackHome(dir)} {
+		c := &Cluster{home: home, dataDir: filepath.Join(home, "data"), bin: bin}
+		if os.Geteuid() == 0 {
+			c.asUser = "postgres"
+		}
+		if _, err := os.Stat(filepath.Join(c.dataDir, "PG_VERSION")); err != nil || !c.running(ctx) {
+			continue
+		}
+		if err := c.Stop(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
