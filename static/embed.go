@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every asset, served under content-hashed URLs by internal/assets.
 //
-//go:embed css js vendor
+//go:embed css img js vendor
 var FS embed.FS

@@ -1,0 +1,43 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/snapdesk/snapdesk/internal/browsertest"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+)
+
+// TestHomePageInBrowser loads the home page in headless Chromium: the
+// vendored htmx and its SSE extension load and run, and nothing errors.
+func TestHomePageInBrowser(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	ctx := browsertest.New(t)
+	errs := browsertest.ConsoleErrors(ctx)
+	var title string
+	var htmxVersion string
+	var sseLoaded bool
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(`[data-testid="welcome"]`, chromedp.ByQuery),
+		chromedp.Title(&title),
+		chromedp.Evaluate(`window.htmx ? htmx.version : ""`, &htmxVersion),
+		chromedp.Evaluate(`!!(window.htmx && htmx.createEventSource)`, &sseLoaded),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title != "Overview · Snapdesk" {
+		t.Errorf("title = %q", title)
+	}
+	if htmxVersion == "" || htmxVersion[0] != '2' {
+		t.Errorf("htmx version in the page = %q, want 2.x", htmxVersion)
+	}
+	if !sseLoaded {
+		t.Error("the htmx SSE extension did not initialise")
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %v", *errs)
+	}
+}
