@@ -12,12 +12,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/live"
+	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
@@ -75,7 +78,17 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Info("migrations applied", "version", db.LatestVersion())
 	}
 
-	e := web.New(web.Deps{Pool: pool, Logger: log, Version: Version})
+	m := metrics.New()
+	hub := live.NewHub(pool, log)
+	var background sync.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
+	background.Go(func() { hub.Run(bgCtx) })
+
+	e := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub})
 	var handler http.Handler = e
 	if opts.WrapHandler != nil {
 		handler = opts.WrapHandler(handler)
@@ -117,6 +130,8 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("app: http server: %w", err)
 	}
+	stopBackground()
+	background.Wait()
 	log.Info("stopped")
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/live"
+	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
 
@@ -24,6 +26,8 @@ type Deps struct {
 	Pool    *pgxpool.Pool
 	Logger  *slog.Logger
 	Version string
+	Metrics *metrics.Metrics
+	Live    *live.Hub
 }
 
 // Handler holds the dependencies of every route.
@@ -31,11 +35,16 @@ type Handler struct {
 	pool    *pgxpool.Pool
 	log     *slog.Logger
 	version string
+	metrics *metrics.Metrics
+	live    *live.Hub
 }
 
 // New builds the Echo server with every route and middleware.
 func New(d Deps) *echo.Echo {
-	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
+	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

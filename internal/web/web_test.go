@@ -131,3 +131,16 @@ func TestUnknownPathIsA404Page(t *testing.T) {
 		t.Errorf("error heading = %q", got)
 	}
 }
+
+func TestMetricsEndpoint(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	resp, body := get(t, srv.URL+"/metrics")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics = %d", resp.StatusCode)
+	}
+	for _, name := range []string{"snapdesk_poll_cycle_seconds", "snapdesk_stalled_jobs", "go_goroutines"} {
+		if !strings.Contains(body, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
