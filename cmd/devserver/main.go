@@ -1,7 +1,8 @@
 // Command devserver is what `make run` runs: Snapdesk with everything it
 // needs on one machine. When DATABASE_URL is unset it starts (or reuses) a
 // private Postgres cluster in .data/pg; Ctrl-C stops the server and then the
-// Postgres it started.
+// Postgres it started. When MONGODB_ATLAS_BASE_URL is unset it also runs
+// the Atlas simulator in-process, so the app is usable with no Atlas account.
 package main
 
 import (
@@ -58,8 +59,17 @@ func run(ctx context.Context) error {
 		}
 		cfg.DatabaseURL = pg.URL("snapdesk")
 	}
+	log := app.NewLogger(cfg, os.Stdout)
+	if os.Getenv("MONGODB_ATLAS_BASE_URL") == "" {
+		simURL, stopSim, err := startSimulator(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer stopSim()
+		say("Atlas simulator (no Atlas account needed) at %s; its state is kept in .data/atlas-sim.json", simURL)
+	}
 	return app.Serve(ctx, cfg, app.Options{
-		Logger: app.NewLogger(cfg, os.Stdout),
+		Logger: log,
 		Ready: func(url string) {
 			say("Snapdesk is running at %s (Ctrl-C stops it)", url)
 		},
