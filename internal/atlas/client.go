@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/icholy/digest"
@@ -54,6 +55,7 @@ type Client struct {
 	clientID, clientSecret string
 	publicKey, privateKey  string
 	baseTransport          http.RoundTripper
+	tokens                 *resettableTokens // nil with API keys
 
 	Projects      *ProjectsService
 	Clusters      *ClustersService
@@ -175,8 +177,10 @@ func New(opts ...Option) (*Client, error) {
 		// The token endpoint allows about ten requests a minute: reuse each
 		// token until a minute before it expires.
 		tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: base, Timeout: 30 * time.Second})
-		src := oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(tokenCtx), time.Minute)
-		c.hc = &http.Client{Transport: &oauth2.Transport{Source: src, Base: base}}
+		c.tokens = &resettableTokens{newSource: func() oauth2.TokenSource {
+			return oauth2.ReuseTokenSourceWithExpiry(nil, cc.TokenSource(tokenCtx), time.Minute)
+		}}
+		c.hc = &http.Client{Transport: &oauth2.Transport{Source: c.tokens, Base: base}}
 	case c.publicKey != "":
 		c.hc = &http.Client{Transport: &digest.Transport{Username: c.publicKey, Password: c.privateKey, Transport: base}}
 	default:
@@ -225,6 +229,7 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 	}
 	idempotent := r.method == http.MethodGet
 	backoff := 500 * time.Millisecond
+	refreshed := false
 	for attempt := 0; ; attempt++ {
 		info.Attempts = attempt + 1
 		if wait := c.limits.reserve(r.scope); wait > 0 {
@@ -237,6 +242,14 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 		info.Status = status
 		if err == nil {
 			return nil
+		}
+		if status == http.StatusUnauthorized && c.tokens != nil && !refreshed {
+			// Atlas may revoke or expire a token before its stated lifetime:
+			// fetch a new one, once. A 401 means nothing was done, so even a
+			// POST may be sent again.
+			refreshed = true
+			c.tokens.reset()
+			continue
 		}
 		if attempt >= c.retries || ctx.Err() != nil {
 			return c.finalError(r, status, err)
@@ -385,3 +398,35 @@ func groupPath(groupID string, segments ...string) string {
 
 // esc escapes one path segment.
 func esc(s string) string { return url.PathEscape(s) }
+
+// resettableTokens reuses one token until it nears expiry, and can be told
+// to forget it when Atlas refuses it.
+type resettableTokens struct {
+	newSource func() oauth2.TokenSource
+	mu        sync.Mutex
+	src       oauth2.TokenSource
+}
+
+func (t *resettableTokens) Token() (*oauth2.Token, error) {
+	t.mu.Lock()
+	if t.src == nil {
+		t.src = t.newSource()
+	}
+	src := t.src
+	t.mu.Unlock()
+	tok, err := src.Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			return nil, &Error{HTTPStatus: re.Response.StatusCode, ErrorCode: re.ErrorCode, Detail: re.ErrorDescription, Reason: "token request refused", Operation: "oauthToken"}
+		}
+		return nil, fmt.Errorf("atlas: get a service-account token: %w", err)
+	}
+	return tok, nil
+}
+
+func (t *resettableTokens) reset() {
+	t.mu.Lock()
+	t.src = nil
+	t.mu.Unlock()
+}

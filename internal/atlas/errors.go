@@ -44,8 +44,10 @@ func (e *Error) Message() string {
 		return e.Detail
 	case e.Reason != "":
 		return e.Reason
-	default:
+	case http.StatusText(e.HTTPStatus) != "":
 		return http.StatusText(e.HTTPStatus)
+	default:
+		return fmt.Sprintf("Atlas answered HTTP %d", e.HTTPStatus)
 	}
 }
 
