@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/snapdesk/snapdesk/internal/app"
+	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
 )
@@ -24,6 +25,7 @@ const usage = `usage: server [command]
 commands:
   serve                     run the web dashboard (default)
   migrate up|down|status    apply, roll back one, or list the database migrations
+  audit verify              check the audit trail's hash chain (exit status 1 when broken)
   healthcheck               exit 0 when the server on SNAPDESK_ADDR answers /healthz (for Docker)
   version                   print the version
 
@@ -74,6 +76,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{"serve takes no arguments"}
 		}
 		return app.Serve(ctx, cfg, app.Options{Logger: log})
+	case "audit":
+		if len(args) != 1 || args[0] != "verify" {
+			return usageError{"audit needs: verify"}
+		}
+		return auditVerify(ctx, cfg, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	case "migrate":
@@ -132,6 +139,28 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// errChainBroken makes `server audit verify` exit 1 after printing the row.
+var errChainBroken = errors.New("audit chain broken")
+
+func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	if cfg.DatabaseURL == "" {
+		return &config.Error{Var: "DATABASE_URL", Want: "a postgres:// URL"}
+	}
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ok, err := audit.RunVerify(ctx, pool, stdout)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errChainBroken
 	}
 	return nil
 }
