@@ -147,7 +147,7 @@ func (s *SnapshotsService) ListReplicaSet(ctx context.Context, groupID, clusterN
 
 // AllReplicaSet iterates over every snapshot of a replica-set cluster.
 func (s *SnapshotsService) AllReplicaSet(ctx context.Context, groupID, clusterName string) iter.Seq2[Snapshot, error] {
-	return all(ctx, 100, func(ctx context.Context, o ListOptions) (Page[Snapshot], error) {
+	return all(ctx, 500, func(ctx context.Context, o ListOptions) (Page[Snapshot], error) {
 		return s.ListReplicaSet(ctx, groupID, clusterName, o)
 	})
 }

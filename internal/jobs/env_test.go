@@ -1,0 +1,148 @@
+package jobs_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlasspec"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/poller"
+)
+
+const (
+	project = atlassim.FixtureProjectID
+	cluster = atlassim.FixtureReplicaSetCluster
+)
+
+var (
+	ada    = identity.User{Subject: "sub-ada", Email: "ada@example.com", Name: "Ada"}
+	origin = jobs.Origin{RequestID: "req-1", RemoteAddr: "127.0.0.1", UserAgent: "test"}
+)
+
+// env is a real Postgres, the simulator over HTTP on a manual clock, the
+// real client (spec-checked) and the service and poller under test.
+type env struct {
+	pool   *pgxpool.Pool
+	sim    *atlassim.Server
+	clock  *atlassim.ManualClock
+	svc    *jobs.Service
+	poller *poller.Poller
+}
+
+func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer) *env {
+	t.Helper()
+	e := &env{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC())}
+	simCfg.Clock = e.clock
+	sim, err := atlassim.New(simCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim = sim
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	spec, err := atlasspec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := atlas.New(atlas.WithBaseURL(srv.URL),
+		atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret),
+		atlas.WithTransport(atlasspec.Transport(t, spec, http.DefaultTransport)),
+		atlas.WithMaxRetries(2),
+		atlas.WithSleep(func(ctx context.Context, d time.Duration) error { e.clock.Advance(d); return ctx.Err() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authz == nil {
+		authz = identity.AllowAll{}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.svc = jobs.NewService(jobs.NewStore(e.pool), client, authz, log)
+	cfg := poller.DefaultConfig()
+	cfg.MinBackoff = time.Millisecond
+	e.poller = poller.New(cfg, e.svc, metrics.New(), log)
+	return e
+}
+
+func key() string { return uuid.NewString() }
+
+// pollUntilEnded advances Atlas's clock and runs poll cycles until every
+// job has ended, making every job due each time (the test does not wait).
+func (e *env) pollUntilEnded(t *testing.T, step time.Duration) poller.CycleStats {
+	t.Helper()
+	var total poller.CycleStats
+	for i := 0; i < 200; i++ {
+		var open int
+		if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE state NOT IN ('succeeded','failed','cancelled')`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			return total
+		}
+		e.clock.Advance(step)
+		e.makeDue(t)
+		st, _ := e.poller.Cycle(context.Background())
+		total.Jobs += st.Jobs
+		total.Transitions += st.Transitions
+		total.Errors += st.Errors
+	}
+	t.Fatal("jobs did not end after 200 cycles")
+	return total
+}
+
+func (e *env) makeDue(t *testing.T) {
+	t.Helper()
+	if _, err := e.pool.Exec(context.Background(), `UPDATE jobs SET next_poll_at = now() - interval '1 second', poll_lease_until = NULL WHERE next_poll_at IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) job(t *testing.T, id string) jobs.Job {
+	t.Helper()
+	j, err := e.svc.Store().Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func (e *env) states(t *testing.T, id string) []jobs.State {
+	t.Helper()
+	evs, err := e.svc.Store().Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []jobs.State
+	for _, ev := range evs {
+		if len(out) == 0 || out[len(out)-1] != ev.To {
+			out = append(out, ev.To)
+		}
+	}
+	return out
+}
+
+func (e *env) auditCount(t *testing.T, cond string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE `+cond, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type denyAll struct{}
+
+func (denyAll) Can(context.Context, identity.User, string, identity.Permission) bool { return false }
+func (denyAll) VisibleProjects(context.Context, identity.User) ([]string, bool)      { return nil, false }

@@ -1,0 +1,88 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+)
+
+// preflightSnapshot refuses, before Atlas is called, a snapshot Atlas would
+// refuse or that would surprise: a cluster not IDLE, backups off, or an
+// on-demand snapshot already queued or in progress.
+func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) (atlas.Cluster, error) {
+	cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
+	if err != nil {
+		return cl, err
+	}
+	switch {
+	case !cl.BackupEnabled:
+		return cl, &RefusedError{Msg: fmt.Sprintf("Cluster %s has cloud backup turned off, so Atlas cannot snapshot it.", cl.Name)}
+	case cl.StateName != atlas.ClusterIdle:
+		return cl, &RefusedError{Msg: fmt.Sprintf("Cluster %s is %s; snapshots can be taken only while it is IDLE.", cl.Name, cl.StateName)}
+	}
+	snaps, err := s.atlas.Snapshots.ForCluster(ctx, r.ProjectID, r.ClusterName, cl.ClusterType)
+	if err != nil {
+		return cl, err
+	}
+	for _, sn := range snaps {
+		if sn.SnapshotType == atlas.SnapshotOnDemand && sn.InFlight() {
+			return cl, &RefusedError{Msg: fmt.Sprintf("An on-demand snapshot of %s is already %s in Atlas (%s); wait for it to finish.", cl.Name, sn.Status, sn.ID)}
+		}
+	}
+	return cl, nil
+}
+
+// preflightExport refuses an export of a snapshot that is not completed, to
+// a bucket that does not exist, or to a bucket it is already being exported to.
+func (s *Service) preflightExport(ctx context.Context, r ExportRequest) error {
+	cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
+	if err != nil {
+		return err
+	}
+	snap, err := s.atlas.Snapshots.Get(ctx, r.ProjectID, r.ClusterName, r.SnapshotID, cl.ClusterType)
+	if err != nil {
+		return err
+	}
+	if snap.Status != atlas.SnapshotCompleted {
+		return &RefusedError{Msg: fmt.Sprintf("Snapshot %s is %s; only completed snapshots can be exported.", snap.ID, snap.Status)}
+	}
+	if _, err := s.atlas.ExportBuckets.Get(ctx, r.ProjectID, r.ExportBucketID); err != nil {
+		return err
+	}
+	for exp, err := range s.atlas.Exports.All(ctx, r.ProjectID, r.ClusterName) {
+		if err != nil {
+			return err
+		}
+		if exp.SnapshotID == r.SnapshotID && exp.ExportBucketID == r.ExportBucketID && !exp.State.IsTerminal() {
+			return &RefusedError{Msg: fmt.Sprintf("Snapshot %s is already being exported to this bucket (export %s, %s).", r.SnapshotID, exp.ID, exp.State)}
+		}
+	}
+	return nil
+}
+
+// preflightIngestion refuses an ingestion while another run of the
+// pipeline is pending or in progress, or into a paused pipeline.
+func (s *Service) preflightIngestion(ctx context.Context, r IngestionRequest) error {
+	p, err := s.atlas.Pipelines.Get(ctx, r.ProjectID, r.PipelineName)
+	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+		return &RefusedError{Msg: "Atlas no longer offers Data Lake pipelines for this project; export the snapshot to a bucket instead."}
+	}
+	if err != nil {
+		return err
+	}
+	if p.State == atlas.PipelinePaused {
+		return &RefusedError{Msg: fmt.Sprintf("Pipeline %s is paused; resume it in Atlas first.", p.Name)}
+	}
+	page, err := s.atlas.Pipelines.ListRuns(ctx, r.ProjectID, r.PipelineName, atlas.RunsOptions{ListOptions: atlas.ListOptions{ItemsPerPage: 100}})
+	if err != nil {
+		return err
+	}
+	for _, run := range page.Results {
+		if run.State == atlas.RunPending || run.State == atlas.RunInProgress {
+			return &RefusedError{Msg: fmt.Sprintf("Pipeline %s already has a run %s (%s); wait for it to finish.", p.Name, run.State, run.ID)}
+		}
+	}
+	return nil
+}

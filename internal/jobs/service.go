@@ -1,0 +1,411 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/audit"
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
+)
+
+// Keys Snapdesk writes into Atlas so every Atlas object it creates names
+// its job and the person behind it (Atlas only sees the service account).
+const (
+	MarkerJob         = "snapdesk.job"
+	MarkerRequestedBy = "snapdesk.requested_by"
+)
+
+// Limits on what people may ask for.
+const (
+	MaxDescription   = 500
+	MaxRetentionDays = 3650
+	MaxCustomData    = 20
+	MaxCustomKey     = 64
+	MaxCustomValue   = 256
+)
+
+// Service is what the web handlers call to act on Atlas.
+type Service struct {
+	store *Store
+	atlas *atlas.Client
+	authz identity.Authorizer
+	log   *slog.Logger
+	now   func() time.Time
+
+	// afterAtlasCall, when set, runs between the Atlas call and the second
+	// write; tests use it to simulate a crash there.
+	afterAtlasCall func(j Job) error
+}
+
+// SetCrashHook makes the service stop between the Atlas call and recording
+// its answer, as a crash would, whenever hook returns an error. For tests.
+func (s *Service) SetCrashHook(hook func(j Job) error) { s.afterAtlasCall = hook }
+
+// NewService builds the service.
+func NewService(store *Store, client *atlas.Client, authz identity.Authorizer, log *slog.Logger) *Service {
+	return &Service{store: store, atlas: client, authz: authz, log: log, now: time.Now}
+}
+
+// Store is the service's store.
+func (s *Service) Store() *Store { return s.store }
+
+// Atlas is the service's Atlas client.
+func (s *Service) Atlas() *atlas.Client { return s.atlas }
+
+// Authorizer is the service's authorizer.
+func (s *Service) Authorizer() identity.Authorizer { return s.authz }
+
+// ValidationError is a form field a person must correct.
+type ValidationError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
+
+// RefusedError is an action refused before Atlas was called, with the
+// reason in words (a snapshot already running, a cluster not ready...).
+type RefusedError struct {
+	Msg string
+}
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+// AtlasError is an action Atlas refused; Job is the failed job recorded.
+type AtlasError struct {
+	Job Job
+	Err *atlas.Error
+}
+
+func (e *AtlasError) Error() string {
+	return fmt.Sprintf("Atlas refused: %s (%s)", e.Err.Message(), e.Err.ErrorCode)
+}
+
+func (e *AtlasError) Unwrap() error { return e.Err }
+
+// Origin is where a request came from, for the audit trail.
+type Origin = audit.Origin
+
+// TakeSnapshotRequest asks for an on-demand snapshot.
+type TakeSnapshotRequest struct {
+	ProjectID       string
+	ClusterName     string
+	Description     string
+	RetentionInDays int
+	IdempotencyKey  string
+}
+
+// ExportRequest asks for an export of a snapshot to a bucket.
+type ExportRequest struct {
+	ProjectID      string
+	ClusterName    string
+	SnapshotID     string
+	ExportBucketID string
+	CustomData     []atlas.Label
+	IdempotencyKey string
+}
+
+// IngestionRequest asks for a Data Lake pipeline run of a snapshot.
+type IngestionRequest struct {
+	ProjectID      string
+	PipelineName   string
+	SnapshotID     string
+	RetentionUnit  atlas.RetentionUnit // empty: the pipeline's own policy
+	RetentionValue int
+	IdempotencyKey string
+}
+
+// ExpiresAt is when a snapshot taken now with this retention will expire.
+func ExpiresAt(now time.Time, retentionDays int) time.Time {
+	return now.Add(time.Duration(retentionDays) * 24 * time.Hour)
+}
+
+func validKey(k string) error {
+	if _, err := uuid.Parse(k); err != nil {
+		return &ValidationError{Field: "idempotency_key", Msg: "missing or malformed; reload the form and submit again"}
+	}
+	return nil
+}
+
+func validProject(id string) error {
+	if !atlas.ValidID(id) {
+		return &ValidationError{Field: "groupId", Msg: "must be a 24-character Atlas project id"}
+	}
+	return nil
+}
+
+// TakeSnapshot records a snapshot job, then asks Atlas for it.
+func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r TakeSnapshotRequest) (Job, error) {
+	if err := firstErr(validProject(r.ProjectID), validCluster(r.ClusterName), validKey(r.IdempotencyKey)); err != nil {
+		return Job{}, err
+	}
+	switch {
+	case utf8.RuneCountInString(r.Description) > MaxDescription:
+		return Job{}, &ValidationError{Field: "description", Msg: fmt.Sprintf("at most %d characters", MaxDescription)}
+	case r.RetentionInDays < 1 || r.RetentionInDays > MaxRetentionDays:
+		return Job{}, &ValidationError{Field: "retentionInDays", Msg: fmt.Sprintf("choose how many days to keep the snapshot: 1 to %d", MaxRetentionDays)}
+	}
+	target := audit.Target{ProjectID: r.ProjectID, ClusterName: r.ClusterName}
+	params := map[string]any{"description": r.Description, "retentionInDays": r.RetentionInDays}
+	if j, done, err := s.begin(ctx, u, o, "snapshot.take", target, params, r.IdempotencyKey); done {
+		return j, err
+	}
+	cluster, err := s.preflightSnapshot(ctx, r)
+	if err != nil {
+		return Job{}, s.refuse(ctx, u, o, "snapshot.take", target, params, err)
+	}
+	params["clusterType"] = string(cluster.ClusterType)
+	params["expiresAt"] = ExpiresAt(s.now(), r.RetentionInDays).UTC().Format(time.RFC3339)
+	j := Job{Kind: KindSnapshot, ProjectID: r.ProjectID, ClusterName: r.ClusterName, Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+	return s.submit(ctx, u, o, "snapshot.take", j, func(ctx context.Context, j Job) (Change, error) {
+		desc := strings.TrimSpace(r.Description)
+		marker := fmt.Sprintf("[%s=%s %s=%s]", MarkerJob, j.ID, MarkerRequestedBy, who(u))
+		if desc != "" {
+			desc += " "
+		}
+		snap, err := s.atlas.Snapshots.Take(ctx, r.ProjectID, r.ClusterName, atlas.TakeSnapshotRequest{Description: desc + marker, RetentionInDays: r.RetentionInDays})
+		if err != nil {
+			return Change{}, err
+		}
+		return SnapshotChange(snap), nil
+	})
+}
+
+// ExportSnapshot records an export job, then asks Atlas for it.
+func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin, r ExportRequest) (Job, error) {
+	err := firstErr(validProject(r.ProjectID), validCluster(r.ClusterName), validKey(r.IdempotencyKey))
+	if err == nil && !atlas.ValidID(r.SnapshotID) {
+		err = &ValidationError{Field: "snapshotId", Msg: "choose a snapshot"}
+	}
+	if err == nil && !atlas.ValidID(r.ExportBucketID) {
+		err = &ValidationError{Field: "exportBucketId", Msg: "choose an export bucket"}
+	}
+	if err == nil {
+		err = validCustomData(r.CustomData)
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	target := audit.Target{ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID}
+	custom := map[string]string{}
+	for _, l := range r.CustomData {
+		custom[l.Key] = l.Value
+	}
+	params := map[string]any{"exportBucketId": r.ExportBucketID, "customData": custom}
+	if j, done, err := s.begin(ctx, u, o, "export.create", target, params, r.IdempotencyKey); done {
+		return j, err
+	}
+	if err := s.preflightExport(ctx, r); err != nil {
+		return Job{}, s.refuse(ctx, u, o, "export.create", target, params, err)
+	}
+	j := Job{Kind: KindExport, ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID,
+		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+	return s.submit(ctx, u, o, "export.create", j, func(ctx context.Context, j Job) (Change, error) {
+		data := append([]atlas.Label{{Key: MarkerJob, Value: j.ID}, {Key: MarkerRequestedBy, Value: who(u)}}, r.CustomData...)
+		exp, err := s.atlas.Exports.Create(ctx, r.ProjectID, r.ClusterName, atlas.CreateExportRequest{SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID, CustomData: data})
+		if err != nil {
+			return Change{}, err
+		}
+		return ExportChange(exp), nil
+	})
+}
+
+// TriggerIngestion records an ingestion job, then asks Atlas for the run.
+func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origin, r IngestionRequest) (Job, error) {
+	err := firstErr(validProject(r.ProjectID), validKey(r.IdempotencyKey))
+	if err == nil && !atlas.ValidPipelineName(r.PipelineName) {
+		err = &ValidationError{Field: "pipelineName", Msg: "not a valid pipeline name"}
+	}
+	if err == nil && !atlas.ValidID(r.SnapshotID) {
+		err = &ValidationError{Field: "snapshotId", Msg: "choose a snapshot"}
+	}
+	if err == nil && r.RetentionUnit != "" {
+		if r.RetentionUnit != atlas.RetentionDays && r.RetentionUnit != atlas.RetentionWeeks && r.RetentionUnit != atlas.RetentionMonths {
+			err = &ValidationError{Field: "retentionUnit", Msg: "choose days, weeks or months"}
+		} else if r.RetentionValue < 1 || r.RetentionValue > 3650 {
+			err = &ValidationError{Field: "retentionValue", Msg: "must be between 1 and 3650"}
+		}
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	target := audit.Target{ProjectID: r.ProjectID, PipelineName: r.PipelineName, SnapshotID: r.SnapshotID}
+	params := map[string]any{}
+	var policy *atlas.DatasetRetentionPolicy
+	if r.RetentionUnit != "" {
+		policy = &atlas.DatasetRetentionPolicy{Units: r.RetentionUnit, Value: r.RetentionValue}
+		params["datasetRetentionPolicy"] = map[string]any{"units": string(r.RetentionUnit), "value": r.RetentionValue}
+	}
+	if j, done, err := s.begin(ctx, u, o, "ingestion.trigger", target, params, r.IdempotencyKey); done {
+		return j, err
+	}
+	if err := s.preflightIngestion(ctx, r); err != nil {
+		return Job{}, s.refuse(ctx, u, o, "ingestion.trigger", target, params, err)
+	}
+	j := Job{Kind: KindIngestion, ProjectID: r.ProjectID, PipelineName: r.PipelineName, SnapshotID: r.SnapshotID,
+		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+	return s.submit(ctx, u, o, "ingestion.trigger", j, func(ctx context.Context, j Job) (Change, error) {
+		run, err := s.atlas.Pipelines.Trigger(ctx, r.ProjectID, r.PipelineName, atlas.TriggerIngestionRequest{SnapshotID: r.SnapshotID, DatasetRetentionPolicy: policy})
+		if err != nil {
+			return Change{}, err
+		}
+		return RunChange(run), nil
+	})
+}
+
+// begin checks the permission (auditing a refusal) and answers a repeated
+// submission with the job it made. done is true when the caller must stop.
+func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, key string) (Job, bool, error) {
+	if err := identity.Require(ctx, s.authz, u, t.ProjectID, identity.PermOperate); err != nil {
+		aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+			_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.Denied, Message: err.Error(), Origin: o})
+			return err
+		})
+		return Job{}, true, errors.Join(err, aerr)
+	}
+	if j, err := s.store.ByIdempotencyKey(ctx, key); err == nil {
+		if j.RequestedBy.Subject != u.Subject {
+			return Job{}, true, &ValidationError{Field: "idempotency_key", Msg: "already used; reload the form"}
+		}
+		return j, true, nil
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return Job{}, true, err
+	}
+	return Job{}, false, nil
+}
+
+// refuse audits a preflight refusal and returns it.
+func (s *Service) refuse(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, refusal error) error {
+	outcome, code := audit.Error, atlas.ErrorCode(refusal)
+	aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, ErrorCode: code, Message: refusal.Error(), Origin: o})
+		return err
+	})
+	return errors.Join(refusal, aerr)
+}
+
+// submit writes the job and its audit record (first transaction), calls
+// Atlas, and records the answer (second transaction). If the answer is
+// lost, the job is left unknown for reconciliation.
+func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action string, j Job, call func(context.Context, Job) (Change, error)) (Job, error) {
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName, SnapshotID: j.SnapshotID}
+	err := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+		created, err := s.store.insert(ctx, tx, j)
+		if err != nil {
+			return err
+		}
+		j = created
+		t.JobID = j.ID
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action + ".requested", Target: t, Params: j.Params, Outcome: audit.OK, Origin: o})
+		return err
+	})
+	switch {
+	case errors.Is(err, errDuplicateKey): // a double click that raced the first
+		return s.store.ByIdempotencyKey(ctx, j.IdempotencyKey)
+	case errors.Is(err, errSnapshotInFlight):
+		return Job{}, s.refuse(ctx, u, o, action, t, j.Params, &RefusedError{Msg: "A snapshot of this cluster is already in progress; wait for it to finish."})
+	case err != nil:
+		return Job{}, err
+	}
+
+	// The call must not be cut short by the person closing the tab.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	change, callErr := call(callCtx, j)
+	if s.afterAtlasCall != nil {
+		if err := s.afterAtlasCall(j); err != nil {
+			return j, err
+		}
+	}
+	change.Source = SourceUser
+	var outcome audit.Outcome
+	var apiErr *atlas.Error
+	switch {
+	case callErr == nil:
+		outcome = audit.OK
+		change.Message = "accepted by Atlas"
+	case errors.Is(callErr, atlas.ErrOutcomeUnknown):
+		outcome = audit.Error
+		change = Change{To: StateUnknown, Message: "Atlas did not answer; checking whether it took the request", Source: SourceUser}
+	case errors.As(callErr, &apiErr):
+		outcome = audit.Error
+		change = Change{To: StateFailed, ErrorCode: apiErr.ErrorCode, Message: apiErr.Message(), Source: SourceUser}
+	default: // the request was never sent (e.g. no token)
+		outcome = audit.Error
+		change = Change{To: StateFailed, Message: callErr.Error(), Source: SourceUser}
+	}
+	next := s.now().Add(2 * time.Second)
+	err = db.Transact(callCtx, s.store.pool, func(tx pgx.Tx) error {
+		if _, err := s.store.Apply(callCtx, tx, j, change, &next); err != nil {
+			return err
+		}
+		_, err := audit.Append(callCtx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: map[string]any{"atlasId": change.AtlasID, "state": string(change.To)},
+			Outcome: outcome, ErrorCode: change.ErrorCode, Message: change.Message, Origin: o})
+		return err
+	})
+	if err != nil {
+		return j, fmt.Errorf("jobs: record Atlas's answer for %s: %w", j.ID, err)
+	}
+	j, err = s.store.Get(callCtx, j.ID)
+	if err != nil {
+		return j, err
+	}
+	if apiErr != nil {
+		return j, &AtlasError{Job: j, Err: apiErr}
+	}
+	return j, nil
+}
+
+func who(u identity.User) string {
+	if u.Email != "" {
+		return u.Email
+	}
+	return u.Subject
+}
+
+func validCluster(name string) error {
+	if !atlas.ValidClusterName(name) {
+		return &ValidationError{Field: "clusterName", Msg: "not a valid cluster name"}
+	}
+	return nil
+}
+
+func validCustomData(labels []atlas.Label) error {
+	if len(labels) > MaxCustomData {
+		return &ValidationError{Field: "customData", Msg: fmt.Sprintf("at most %d entries", MaxCustomData)}
+	}
+	seen := map[string]bool{}
+	for _, l := range labels {
+		switch {
+		case l.Key == "" || utf8.RuneCountInString(l.Key) > MaxCustomKey:
+			return &ValidationError{Field: "customData", Msg: fmt.Sprintf("keys must be 1 to %d characters", MaxCustomKey)}
+		case strings.HasPrefix(l.Key, "snapdesk."):
+			return &ValidationError{Field: "customData", Msg: `keys starting with "snapdesk." are reserved`}
+		case seen[l.Key]:
+			return &ValidationError{Field: "customData", Msg: "key " + l.Key + " appears twice"}
+		case utf8.RuneCountInString(l.Value) > MaxCustomValue:
+			return &ValidationError{Field: "customData", Msg: fmt.Sprintf("values must be at most %d characters", MaxCustomValue)}
+		}
+		seen[l.Key] = true
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,414 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
+)
+
+// Store reads and writes jobs and their events. SQL lives here, next to
+// the code that scans it.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns a store on pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool is the store's connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ErrMoved means the job was no longer in the expected state: another
+// process (a second poller, a reconciliation) moved it first.
+var ErrMoved = errors.New("jobs: job already moved on")
+
+const jobColumns = `id::text, kind, project_id, COALESCE(cluster_name, ''), COALESCE(pipeline_name, ''),
+	COALESCE(snapshot_id, ''), COALESCE(export_bucket_id, ''), COALESCE(atlas_id, ''), params, state, atlas_state,
+	progress, error_code, error_message, requested_by_subject, requested_by_email, requested_by_name,
+	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls`
+
+func scanJob(row pgx.Row) (Job, error) {
+	var j Job
+	var params, progress []byte
+	err := row.Scan(&j.ID, &j.Kind, &j.ProjectID, &j.ClusterName, &j.PipelineName, &j.SnapshotID, &j.ExportBucketID,
+		&j.AtlasID, &params, &j.State, &j.AtlasState, &progress, &j.ErrorCode, &j.ErrorMessage,
+		&j.RequestedBy.Subject, &j.RequestedBy.Email, &j.RequestedBy.Name, &j.IdempotencyKey,
+		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls)
+	if err != nil {
+		return j, err
+	}
+	if err := json.Unmarshal(params, &j.Params); err != nil {
+		return j, fmt.Errorf("decode params: %w", err)
+	}
+	if err := json.Unmarshal(progress, &j.Progress); err != nil {
+		return j, fmt.Errorf("decode progress: %w", err)
+	}
+	return j, nil
+}
+
+// insert writes a new job in state requested with its first event. It
+// returns errDuplicateKey when the idempotency key exists, and
+// errSnapshotInFlight when the cluster already has a snapshot job in flight.
+func (s *Store) insert(ctx context.Context, tx pgx.Tx, j Job) (Job, error) {
+	params, err := json.Marshal(j.Params)
+	if err != nil {
+		return j, fmt.Errorf("jobs: encode params: %w", err)
+	}
+	row := tx.QueryRow(ctx, `
+		INSERT INTO jobs (kind, project_id, cluster_name, pipeline_name, snapshot_id, export_bucket_id, params,
+			requested_by_subject, requested_by_email, requested_by_name, idempotency_key)
+		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $11)
+		RETURNING `+jobColumns,
+		j.Kind, j.ProjectID, j.ClusterName, j.PipelineName, j.SnapshotID, j.ExportBucketID, params,
+		j.RequestedBy.Subject, j.RequestedBy.Email, j.RequestedBy.Name, j.IdempotencyKey)
+	created, err := scanJob(row)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		switch pgErr.ConstraintName {
+		case "jobs_idempotency_key_key":
+			return j, errDuplicateKey
+		case "jobs_one_snapshot_in_flight":
+			return j, errSnapshotInFlight
+		}
+	}
+	if err != nil {
+		return j, fmt.Errorf("jobs: insert %s job: %w", j.Kind, err)
+	}
+	if err := addEvent(ctx, tx, Event{JobID: created.ID, To: StateRequested, Message: "requested by " + j.RequestedBy.Display(), Source: SourceUser}); err != nil {
+		return j, err
+	}
+	return created, nil
+}
+
+var (
+	errDuplicateKey     = errors.New("duplicate idempotency key")
+	errSnapshotInFlight = errors.New("snapshot in flight")
+)
+
+func addEvent(ctx context.Context, tx pgx.Tx, e Event) error {
+	progress, err := json.Marshal(e.Progress)
+	if err != nil {
+		return fmt.Errorf("jobs: encode progress: %w", err)
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO job_events (job_id, from_state, to_state, atlas_state, progress, message, source)
+		VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7)`,
+		e.JobID, string(e.From), string(e.To), e.AtlasState, progress, e.Message, string(e.Source))
+	if err != nil {
+		return fmt.Errorf("jobs: record event of %s: %w", e.JobID, err)
+	}
+	return nil
+}
+
+// Get returns one job; db.ErrNotFound (wrapped) when there is none.
+func (s *Store) Get(ctx context.Context, id string) (Job, error) {
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id::text = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, fmt.Errorf("jobs: job %s: %w", id, db.ErrNotFound)
+	}
+	if err != nil {
+		return j, fmt.Errorf("jobs: get %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// ByIdempotencyKey returns the job submitted with key.
+func (s *Store) ByIdempotencyKey(ctx context.Context, key string) (Job, error) {
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE idempotency_key = $1`, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, fmt.Errorf("jobs: idempotency key: %w", db.ErrNotFound)
+	}
+	if err != nil {
+		return j, fmt.Errorf("jobs: by idempotency key: %w", err)
+	}
+	return j, nil
+}
+
+// Events returns a job's status history, oldest first.
+func (s *Store) Events(ctx context.Context, jobID string) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, job_id::text, at, COALESCE(from_state, ''), to_state, atlas_state, progress, message, source
+		FROM job_events WHERE job_id::text = $1 ORDER BY id`, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: events of %s: %w", jobID, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var progress []byte
+		if err := rows.Scan(&e.ID, &e.JobID, &e.At, &e.From, &e.To, &e.AtlasState, &progress, &e.Message, &e.Source); err != nil {
+			return nil, fmt.Errorf("jobs: events of %s: %w", jobID, err)
+		}
+		if err := json.Unmarshal(progress, &e.Progress); err != nil {
+			return nil, fmt.Errorf("jobs: events of %s: %w", jobID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Filter selects jobs for the pages; zero fields match everything.
+type Filter struct {
+	Kind        Kind
+	State       State
+	ProjectID   string
+	Target      string // cluster or pipeline name
+	RequestedBy string // subject or email
+	From, To    time.Time
+	// ProjectIDs, when not nil, limits the jobs to these projects (what the viewer may see).
+	ProjectIDs []string
+	// InFlight selects jobs not yet ended; FailedOrStalled selects failed or stalled ones.
+	InFlight        bool
+	FailedOrStalled bool
+	SnapshotID      string
+}
+
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Kind != "" {
+		add("kind = ?", string(f.Kind))
+	}
+	if f.State != "" {
+		add("state = ?", string(f.State))
+	}
+	if f.ProjectID != "" {
+		add("project_id = ?", f.ProjectID)
+	}
+	if f.Target != "" {
+		add("(cluster_name = ? OR pipeline_name = ?)", f.Target)
+	}
+	if f.RequestedBy != "" {
+		add("(requested_by_subject = ? OR requested_by_email = ?)", f.RequestedBy)
+	}
+	if !f.From.IsZero() {
+		add("created_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		add("created_at < ?", f.To)
+	}
+	if f.ProjectIDs != nil {
+		add("project_id = ANY(?)", f.ProjectIDs)
+	}
+	if f.SnapshotID != "" {
+		add("(snapshot_id = ? OR (kind = 'snapshot' AND atlas_id = ?))", f.SnapshotID)
+	}
+	if f.InFlight {
+		conds = append(conds, "state NOT IN ('succeeded', 'failed', 'cancelled')")
+	}
+	if f.FailedOrStalled {
+		conds = append(conds, "(state = 'failed' OR stalled)")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+// List returns one page of jobs matching f, newest first, and whether
+// there are more.
+func (s *Store) List(ctx context.Context, f Filter, page, perPage int) ([]Job, bool, error) {
+	where, args := f.where()
+	args = append(args, perPage+1, (max(page, 1)-1)*perPage)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM jobs %s ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`,
+		jobColumns, where, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("jobs: list: %w", err)
+	}
+	jobs, err := collect(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("jobs: list: %w", err)
+	}
+	more := len(jobs) > perPage
+	if more {
+		jobs = jobs[:perPage]
+	}
+	return jobs, more, nil
+}
+
+func collect(rows pgx.Rows) ([]Job, error) {
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// Change is what a poll or a reconciliation learnt about a job.
+type Change struct {
+	To         State
+	AtlasState string
+	AtlasID    string // set once, when learnt
+	SnapshotID string // for snapshot jobs, the snapshot Atlas made
+	Progress   Progress
+	ErrorCode  string
+	Message    string
+	Source     Source
+}
+
+// Apply records c on the job if it is still in state from (and, for
+// polls, its Atlas state is still atlasFrom): the job row and, when the
+// state, Atlas state or progress moved, one event. It returns ErrMoved when
+// another process changed the job first, so a transition is never recorded
+// twice.
+func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, nextPoll *time.Time) (bool, error) {
+	progress, err := json.Marshal(c.Progress)
+	if err != nil {
+		return false, fmt.Errorf("jobs: encode progress: %w", err)
+	}
+	changed := c.To != j.State || c.AtlasState != j.AtlasState || c.Progress != j.Progress || (c.AtlasID != "" && c.AtlasID != j.AtlasID)
+	tag, err := tx.Exec(ctx, `
+		UPDATE jobs SET
+			state = $3, atlas_state = $4, progress = $5,
+			atlas_id = COALESCE(NULLIF($6, ''), atlas_id),
+			snapshot_id = CASE WHEN kind = 'snapshot' THEN COALESCE(NULLIF($7, ''), snapshot_id) ELSE snapshot_id END,
+			error_code = CASE WHEN $8 <> '' THEN $8 ELSE error_code END,
+			error_message = CASE WHEN $9 <> '' AND $3 IN ('failed', 'cancelled', 'unknown') THEN $9 ELSE error_message END,
+			updated_at = CASE WHEN $10 THEN now() ELSE updated_at END,
+			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'cancelled') THEN COALESCE(finished_at, now()) ELSE NULL END,
+			last_progress_at = CASE WHEN $10 THEN now() ELSE last_progress_at END,
+			stalled = CASE WHEN $10 THEN false ELSE stalled END,
+			unchanged_polls = CASE WHEN $10 THEN 0 ELSE unchanged_polls + 1 END,
+			next_poll_at = $11, poll_lease_until = NULL
+		WHERE id::text = $1 AND state = $2 AND atlas_state = $12`,
+		j.ID, string(j.State), string(c.To), c.AtlasState, progress, c.AtlasID, c.SnapshotID, c.ErrorCode, c.Message, changed, nextPoll, j.AtlasState)
+	if err != nil {
+		return false, fmt.Errorf("jobs: apply change to %s: %w", j.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, ErrMoved
+	}
+	if !changed {
+		return false, nil
+	}
+	msg := c.Message
+	if msg == "" && c.To == j.State {
+		msg = "progress"
+	}
+	err = addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: c.To, AtlasState: c.AtlasState, Progress: c.Progress, Message: msg, Source: c.Source})
+	return true, err
+}
+
+// MarkStalled flags a job whose progress has not moved since before
+// cutoff, once, with an event.
+func (s *Store) MarkStalled(ctx context.Context, j Job, cutoff time.Time) (bool, error) {
+	var marked bool
+	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET stalled = true, updated_at = now()
+			WHERE id::text = $1 AND NOT stalled AND last_progress_at < $2 AND state IN ('submitted', 'queued', 'running')`, j.ID, cutoff)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		marked = true
+		return addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: j.State, AtlasState: j.AtlasState, Progress: j.Progress,
+			Message: fmt.Sprintf("stalled: no progress since %s", j.LastProgressAt.UTC().Format(time.RFC3339)), Source: SourcePoller})
+	})
+	if err != nil {
+		return false, fmt.Errorf("jobs: mark %s stalled: %w", j.ID, err)
+	}
+	return marked, nil
+}
+
+// ClaimDue leases up to limit jobs that are due for a poll for lease, so
+// that several pollers share the work without polling a job twice at once.
+func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `
+		UPDATE jobs SET poll_lease_until = now() + make_interval(secs => $2)
+		WHERE id IN (
+			SELECT id FROM jobs
+			WHERE state IN ('submitted', 'queued', 'running') AND atlas_id IS NOT NULL
+			  AND next_poll_at <= now() AND (poll_lease_until IS NULL OR poll_lease_until < now())
+			ORDER BY next_poll_at
+			LIMIT $1
+			FOR UPDATE SKIP LOCKED)
+		RETURNING `+jobColumns, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("jobs: claim due jobs: %w", err)
+	}
+	jobs, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: claim due jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// Unresolved returns jobs whose Atlas outcome is not known: unknown ones,
+// and requested ones older than cutoff (the process may have died between
+// writing the job and calling Atlas, or before recording the answer).
+func (s *Store) Unresolved(ctx context.Context, cutoff time.Time, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state = 'unknown' OR (state = 'requested' AND created_at < $1)
+		ORDER BY created_at LIMIT $2`, cutoff, limit)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: unresolved: %w", err)
+	}
+	jobs, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: unresolved: %w", err)
+	}
+	return jobs, nil
+}
+
+// CountByState counts jobs per kind and state, for metrics.
+func (s *Store) CountByState(ctx context.Context) (map[[2]string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kind, state, count(*) FROM jobs GROUP BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count by state: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]string]int{}
+	for rows.Next() {
+		var k, st string
+		var n int
+		if err := rows.Scan(&k, &st, &n); err != nil {
+			return nil, fmt.Errorf("jobs: count by state: %w", err)
+		}
+		out[[2]string{k, st}] = n
+	}
+	return out, rows.Err()
+}
+
+// requester is the stored identity of who asked.
+func requester(u identity.User) identity.User {
+	return identity.User{Subject: u.Subject, Email: u.Email, Name: u.Name}
+}
+
+// Postpone releases a job's lease and sets when it is next polled.
+func (s *Store) Postpone(ctx context.Context, id string, next time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE jobs SET next_poll_at = $2, poll_lease_until = NULL, unchanged_polls = unchanged_polls + 1
+		WHERE id::text = $1 AND state IN ('submitted', 'queued', 'running')`, id, next)
+	if err != nil {
+		return fmt.Errorf("jobs: postpone %s: %w", id, err)
+	}
+	return nil
+}
+
+// CountStalled counts jobs flagged stalled and still running.
+func (s *Store) CountStalled(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE stalled AND state IN ('submitted', 'queued', 'running')`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: count stalled: %w", err)
+	}
+	return n, nil
+}
