@@ -24,6 +24,7 @@ const usage = `usage: server [command]
 
 commands:
   serve                     run the web dashboard (default)
+  worker                    run only the background poller (several may run at once)
   migrate up|down|status    apply, roll back one, or list the database migrations
   audit verify              check the audit trail's hash chain (exit status 1 when broken)
   healthcheck               exit 0 when the server on SNAPDESK_ADDR answers /healthz (for Docker)
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{"serve takes no arguments"}
 		}
 		return app.Serve(ctx, cfg, app.Options{Logger: log})
+	case "worker":
+		return app.Worker(ctx, cfg, log)
 	case "audit":
 		if len(args) != 1 || args[0] != "verify" {
 			return usageError{"audit needs: verify"}

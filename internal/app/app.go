@@ -15,12 +15,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-isatty"
 
+	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
@@ -57,28 +62,77 @@ type Options struct {
 	WrapHandler func(http.Handler) http.Handler
 }
 
-// Serve runs the web server (and, in later stages, the background poller)
-// until ctx is cancelled, then shuts down gracefully within
-// cfg.ShutdownTimeout: it stops accepting, lets in-flight requests finish
-// and stops background work.
-func Serve(ctx context.Context, cfg config.Config, opts Options) error {
-	log := opts.Logger
+// core is what both `serve` and `worker` need.
+type core struct {
+	pool    *pgxpool.Pool
+	metrics *metrics.Metrics
+	jobs    *jobs.Service
+}
+
+func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, error) {
 	if cfg.DatabaseURL == "" {
-		return &config.Error{Var: "DATABASE_URL", Value: "", Want: "a postgres:// URL (or use `make run`, which starts a private Postgres)"}
+		return nil, &config.Error{Var: "DATABASE_URL", Value: "", Want: "a postgres:// URL (or use `make run`, which starts a private Postgres)"}
 	}
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer pool.Close()
 	if cfg.AutoMigrate {
 		if err := db.MigrateUp(ctx, pool); err != nil {
-			return err
+			pool.Close()
+			return nil, err
 		}
 		log.Info("migrations applied", "version", db.LatestVersion())
 	}
-
 	m := metrics.New()
+	client, err := atlas.NewFromConfig(cfg.Atlas,
+		atlas.WithUserAgent("snapdesk/"+Version),
+		atlas.WithObserver(func(ci atlas.CallInfo) {
+			m.ObserveAtlasCall(ci.Operation, ci.Status, ci.Duration, ci.RateLimitWait)
+		}))
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	log.Info("atlas", "config", cfg.Atlas)
+	// Until sign-in and roles are configured, every request acts as the dev identity.
+	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
+	return &core{pool: pool, metrics: m, jobs: svc}, nil
+}
+
+func (c *core) newPoller(cfg config.Config, log *slog.Logger) *poller.Poller {
+	pc := poller.DefaultConfig()
+	pc.StallAfter = cfg.StallAfter
+	return poller.New(pc, c.jobs, c.metrics, log.With("component", "poller"))
+}
+
+// Worker runs only the poller (`server worker`), for deployments that keep
+// polling out of the web replicas. Several workers may run at once.
+func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	c, err := openCore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.pool.Close()
+	log.Info("worker polling Atlas")
+	c.newPoller(cfg, log).Run(ctx)
+	log.Info("worker stopped")
+	return nil
+}
+
+// Serve runs the web server and the background poller until ctx is
+// cancelled, then shuts down gracefully within cfg.ShutdownTimeout: it
+// stops accepting, lets in-flight requests finish and stops background work.
+func Serve(ctx context.Context, cfg config.Config, opts Options) error {
+	log := opts.Logger
+	c, err := openCore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	pool := c.pool
+	defer pool.Close()
+	m := c.metrics
+
 	hub := live.NewHub(pool, log)
 	var background sync.WaitGroup
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -87,8 +141,12 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		background.Wait()
 	}()
 	background.Go(func() { hub.Run(bgCtx) })
+	if cfg.Poller {
+		p := c.newPoller(cfg, log)
+		background.Go(func() { p.Run(bgCtx) })
+	}
 
-	e := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub})
+	e := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs})
 	var handler http.Handler = e
 	if opts.WrapHandler != nil {
 		handler = opts.WrapHandler(handler)

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/snapdesk/snapdesk/internal/app"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 )
@@ -18,11 +20,20 @@ import (
 // request is being served and checks that the request still completes and
 // Serve returns cleanly.
 func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
+	sim, err := atlassim.New(atlassim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	dbURL := dbtest.URL(t)
 	cfg, err := config.Load(func(k string) string {
-		if k == "DATABASE_URL" {
-			return dbtest.URL(t)
-		}
-		return ""
+		return map[string]string{
+			"DATABASE_URL":                dbURL,
+			"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
+			"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
+			"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
+		}[k]
 	})
 	if err != nil {
 		t.Fatal(err)

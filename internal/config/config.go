@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
 )
 
 // Config is the whole of Snapdesk's configuration.
@@ -32,6 +34,14 @@ type Config struct {
 	// LogFormat is json, text or auto (SNAPDESK_LOG_FORMAT): auto means JSON
 	// unless stdout is a terminal.
 	LogFormat string
+	// Poller runs the background poller in `serve` (SNAPDESK_POLLER); turn it
+	// off when separate `server worker` processes do the polling.
+	Poller bool
+	// StallAfter flags a job whose progress has not moved for this long
+	// (SNAPDESK_STALL_AFTER).
+	StallAfter time.Duration
+	// Atlas is how to reach Atlas (MONGODB_ATLAS_* variables).
+	Atlas atlas.Config
 }
 
 // Var describes one environment variable for the README and error messages.
@@ -48,6 +58,11 @@ var Vars = []Var{
 	{"SNAPDESK_SHUTDOWN_TIMEOUT", "10s", "Go duration between 1s and 60s"},
 	{"SNAPDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SNAPDESK_LOG_FORMAT", "auto", "auto, json or text"},
+	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
+	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
+	{"MONGODB_ATLAS_BASE_URL", "https://cloud.mongodb.com (`make run`: the embedded simulator)", "absolute http(s) URL"},
+	{"MONGODB_ATLAS_CLIENT_ID / MONGODB_ATLAS_CLIENT_SECRET", "(none)", "a service account (recommended); `_FILE` variants read a file"},
+	{"MONGODB_ATLAS_PUBLIC_API_KEY / MONGODB_ATLAS_PRIVATE_API_KEY", "(none)", "an API key (Digest), instead of a service account"},
 }
 
 // Error is a configuration error; it names the variable.
@@ -70,6 +85,12 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.duration("SNAPDESK_SHUTDOWN_TIMEOUT", 10*time.Second, time.Second, time.Minute),
 		LogLevel:        r.oneOf("SNAPDESK_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LogFormat:       r.oneOf("SNAPDESK_LOG_FORMAT", "auto", "auto", "json", "text"),
+		Poller:          r.boolean("SNAPDESK_POLLER", true),
+		StallAfter:      r.duration("SNAPDESK_STALL_AFTER", 30*time.Minute, time.Minute, 24*time.Hour),
+	}
+	var err error
+	if c.Atlas, err = atlas.ConfigFromEnv(getenv); err != nil {
+		r.errs = append(r.errs, err)
 	}
 	c.PublicURL = r.httpURL("SNAPDESK_PUBLIC_URL", "http://"+c.HTTPAddr)
 	return c, errors.Join(r.errs...)

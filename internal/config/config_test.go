@@ -7,10 +7,24 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
 )
 
+// env is m over a valid base: Atlas service-account credentials.
 func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		switch k {
+		case "MONGODB_ATLAS_CLIENT_ID":
+			return "mdb_sa_id_x"
+		case "MONGODB_ATLAS_CLIENT_SECRET":
+			return "mdb_sa_sk_x"
+		}
+		return ""
+	}
 }
 
 func TestLoadDefaults(t *testing.T) {
@@ -66,5 +80,13 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"SNAPDESK_ADDR", "SNAPDESK_LOG_LEVEL"}, got); diff != "" {
 		t.Fatalf("variables named (-want +got):\n%s", diff)
+	}
+}
+
+func TestAtlasCredentialsRequired(t *testing.T) {
+	_, err := Load(func(k string) string { return "" })
+	var aerr *atlas.ConfigError
+	if !errors.As(err, &aerr) || !strings.Contains(err.Error(), "MONGODB_ATLAS_CLIENT_ID") {
+		t.Fatalf("Load without Atlas credentials = %v", err)
 	}
 }

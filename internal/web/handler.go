@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/views"
@@ -28,6 +29,7 @@ type Deps struct {
 	Version string
 	Metrics *metrics.Metrics
 	Live    *live.Hub
+	Jobs    *jobs.Service
 }
 
 // Handler holds the dependencies of every route.
@@ -37,6 +39,7 @@ type Handler struct {
 	version string
 	metrics *metrics.Metrics
 	live    *live.Hub
+	jobs    *jobs.Service
 }
 
 // New builds the Echo server with every route and middleware.
@@ -44,7 +47,7 @@ func New(d Deps) *echo.Echo {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
-	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live}
+	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
