@@ -146,3 +146,9 @@ type denyAll struct{}
 
 func (denyAll) Can(context.Context, identity.User, string, identity.Permission) bool { return false }
 func (denyAll) VisibleProjects(context.Context, identity.User) ([]string, bool)      { return nil, false }
+
+func newPollerFor(e *env) *poller.Poller {
+	cfg := poller.DefaultConfig()
+	cfg.MinBackoff = time.Millisecond
+	return poller.New(cfg, e.svc, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
