@@ -114,7 +114,7 @@ func (s *Service) find(ctx context.Context, j Job) (Change, error) {
 
 func (s *Service) claimedRuns(ctx context.Context, j Job) (map[string]bool, error) {
 	rows, err := s.store.pool.Query(ctx, `SELECT atlas_id FROM jobs
-		WHERE kind = 'ingestion' AND project_id = $1 AND pipeline_name = $2 AND atlas_id IS NOT NULL AND id::text <> $3`,
+		WHERE kind = 'ingestion' AND project_id = $1 AND pipeline_name = $2 AND atlas_id IS NOT NULL AND id <> $3::uuid`,
 		j.ProjectID, j.PipelineName, j.ID)
 	if err != nil {
 		return nil, fmt.Errorf("claimed runs: %w", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -112,7 +113,10 @@ func addEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 
 // Get returns one job; db.ErrNotFound (wrapped) when there is none.
 func (s *Store) Get(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id::text = $1`, id))
+	if _, err := uuid.Parse(id); err != nil {
+		return Job{}, fmt.Errorf("jobs: job %q: %w", id, db.ErrNotFound)
+	}
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1::uuid`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, fmt.Errorf("jobs: job %s: %w", id, db.ErrNotFound)
 	}
@@ -136,9 +140,12 @@ func (s *Store) ByIdempotencyKey(ctx context.Context, key string) (Job, error) {
 
 // Events returns a job's status history, oldest first.
 func (s *Store) Events(ctx context.Context, jobID string) ([]Event, error) {
+	if _, err := uuid.Parse(jobID); err != nil {
+		return nil, fmt.Errorf("jobs: events of %q: %w", jobID, db.ErrNotFound)
+	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, job_id::text, at, COALESCE(from_state, ''), to_state, atlas_state, progress, message, source
-		FROM job_events WHERE job_id::text = $1 ORDER BY id`, jobID)
+		FROM job_events WHERE job_id = $1::uuid ORDER BY id`, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: events of %s: %w", jobID, err)
 	}
@@ -290,7 +297,7 @@ func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, nextPoll 
 			stalled = CASE WHEN $10 THEN false ELSE stalled END,
 			unchanged_polls = CASE WHEN $10 THEN 0 ELSE unchanged_polls + 1 END,
 			next_poll_at = $11, poll_lease_until = NULL
-		WHERE id::text = $1 AND state = $2 AND atlas_state = $12`,
+		WHERE id = $1::uuid AND state = $2 AND atlas_state = $12`,
 		j.ID, string(j.State), string(c.To), c.AtlasState, progress, c.AtlasID, c.SnapshotID, c.ErrorCode, c.Message, changed, nextPoll, j.AtlasState)
 	if err != nil {
 		return false, fmt.Errorf("jobs: apply change to %s: %w", j.ID, err)
@@ -315,7 +322,7 @@ func (s *Store) MarkStalled(ctx context.Context, j Job, cutoff time.Time) (bool,
 	var marked bool
 	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE jobs SET stalled = true, updated_at = now()
-			WHERE id::text = $1 AND NOT stalled AND last_progress_at < $2 AND state IN ('submitted', 'queued', 'running')`, j.ID, cutoff)
+			WHERE id = $1::uuid AND NOT stalled AND last_progress_at < $2 AND state IN ('submitted', 'queued', 'running')`, j.ID, cutoff)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -396,7 +403,7 @@ func requester(u identity.User) identity.User {
 // Postpone releases a job's lease and sets when it is next polled.
 func (s *Store) Postpone(ctx context.Context, id string, next time.Time) error {
 	_, err := s.pool.Exec(ctx, `UPDATE jobs SET next_poll_at = $2, poll_lease_until = NULL, unchanged_polls = unchanged_polls + 1
-		WHERE id::text = $1 AND state IN ('submitted', 'queued', 'running')`, id, next)
+		WHERE id = $1::uuid AND state IN ('submitted', 'queued', 'running')`, id, next)
 	if err != nil {
 		return fmt.Errorf("jobs: postpone %s: %w", id, err)
 	}
