@@ -1,0 +1,86 @@
+package views
+
+import (
+	"github.com/a-h/templ"
+
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+// liveAttrs make an element follow the job's event "job-<id><suffix>",
+// swapping its content. Jobs without an id (not started by Snapdesk) get
+// nothing.
+func liveAttrs(j Job, suffix string) templ.Attributes {
+	if j.ID == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"sse-swap": RowEvent(j.ID) + suffix, "hx-swap": "innerHTML"}
+}
+
+// fieldAttrs link a field to its hint and error.
+func fieldAttrs(formID, field string, errs form.Errors, hasHint bool) templ.Attributes {
+	a := templ.Attributes{}
+	if d := describedBy(formID, field, errs, hasHint); d != "" {
+		a["aria-describedby"] = d
+	}
+	if errs[field] != "" {
+		a["aria-invalid"] = "true"
+	}
+	return a
+}
+
+// actionAttrs make a form post with htmx too, replacing itself with the
+// answer (a fresh form, or the form with errors) and disabling its button
+// while the request runs. The plain method and action keep it working
+// without JavaScript.
+func actionAttrs(action string) templ.Attributes {
+	return templ.Attributes{
+		"hx-post":         action,
+		"hx-target":       "this",
+		"hx-swap":         "outerHTML",
+		"hx-disabled-elt": "find button[type=submit]",
+		// Fields with their own requests (the expiry preview) must not
+		// inherit the form's target, swap or disabled element.
+		"hx-disinherit": "*",
+	}
+}
+
+// The job feed: the list on pages with action forms where new jobs appear.
+const (
+	// JobFeedID is the tbody new job rows are inserted into.
+	JobFeedID = "jobs-feed"
+	// JobFeedEmptyID is the "no jobs yet" note, hidden once a job is added.
+	JobFeedEmptyID = "jobs-feed-empty"
+)
+
+// rowAttrs are a job row's id and live attributes.
+func rowAttrs(idPrefix string, j Job) templ.Attributes {
+	a := liveAttrs(j, "")
+	if j.ID != "" {
+		a["id"] = idPrefix + j.ID
+	}
+	return a
+}
+
+func idAttr(id string) templ.Attributes {
+	if id == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"id": id}
+}
+
+// reasonAttrs point a disabled button at the text saying why.
+func reasonAttrs(disabled bool, reasonID string) templ.Attributes {
+	if !disabled {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-describedby": reasonID}
+}
+
+// fixedID is the snapshot id a form is bound to: "" when a picker offers
+// the choice.
+func fixedID(snapshotID string, choices []SnapshotChoice) string {
+	if len(choices) > 0 {
+		return ""
+	}
+	return snapshotID
+}

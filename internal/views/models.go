@@ -1,0 +1,453 @@
+package views
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+// This file holds the view models: plain values shaped like the screens.
+// The handlers fill them from the services; components only read them.
+
+// Project is an Atlas project (group).
+type Project struct {
+	ID           string
+	Name         string
+	ClusterCount int
+	Created      time.Time
+}
+
+// Cluster is an Atlas cluster as the dashboard shows it.
+type Cluster struct {
+	Name string
+	// Type is REPLICASET, SHARDED or GEOSHARDED.
+	Type string
+	// State is IDLE, CREATING, UPDATING, DELETING or REPAIRING.
+	State          string
+	BackupEnabled  bool
+	Paused         bool
+	MongoDBVersion string
+}
+
+// Bucket is an export bucket.
+type Bucket struct {
+	ID   string
+	Name string
+	// Provider is AWS, AZURE or GCP.
+	Provider string
+	// Region is set for AWS buckets.
+	Region string
+}
+
+// Retention is a dataset retention policy: Units DAYS, WEEKS or MONTHS.
+type Retention struct {
+	Units string
+	Value int
+}
+
+// Pipeline is a Data Lake pipeline.
+type Pipeline struct {
+	Name string
+	// State is ACTIVE or PAUSED.
+	State string
+	// SourceType is PERIODIC_CPS or ON_DEMAND_CPS.
+	SourceType       string
+	SourceCluster    string
+	SourceDatabase   string
+	SourceCollection string
+	// SinkType is DLS; SinkProvider AWS.
+	SinkType        string
+	SinkProvider    string
+	SinkRegion      string
+	PartitionFields []string
+	Retention       Retention
+}
+
+// Snapshot is one Atlas snapshot of a cluster, replica set or sharded.
+type Snapshot struct {
+	ID        string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// Status is queued, inProgress, completed or failed.
+	Status string
+	// SnapshotType is onDemand, scheduled or fallback.
+	SnapshotType string
+	// FrequencyType is hourly, daily, weekly, monthly or yearly (scheduled ones).
+	FrequencyType string
+	// Type is replicaSet or shardedCluster.
+	Type             string
+	Description      string
+	StorageSizeBytes int64
+	MongodVersion    string
+	// ReplicaSetName is set for replica-set snapshots; Members (replica
+	// set names) for sharded ones.
+	ReplicaSetName string
+	Members        []string
+	// Job is the Snapdesk job that took it; nil when started elsewhere.
+	Job *Job
+}
+
+// Progress is how far a job or run has got.
+type Progress struct {
+	// ExportedCollections of TotalCollections (exports); Total 0 = not known yet.
+	ExportedCollections int64
+	TotalCollections    int64
+	// BytesExported and NumDocs (ingestion runs).
+	BytesExported int64
+	NumDocs       int64
+	// Phase is the run's SNAPSHOT, EXPORT or INGESTION.
+	Phase string
+}
+
+// Job is one job as a row shows it. Atlas work Snapdesk did not start
+// (an export made in the Atlas UI) is a Job with an empty ID.
+type Job struct {
+	// ID is the job's UUID; "" for work Snapdesk did not start.
+	ID string
+	// Kind is snapshot, export or ingestion.
+	Kind string
+	// State is the normalised state (form.JobStates).
+	State string
+	// AtlasState is Atlas's own word for it (inProgress, Successful, DONE, ...).
+	AtlasState string
+	// Stalled is set when progress has not moved for a while.
+	Stalled      bool
+	ProjectID    string
+	ProjectName  string
+	ClusterName  string
+	PipelineName string
+	// SnapshotID is the snapshot taken, exported or ingested.
+	SnapshotID string
+	// BucketName and BucketProvider describe an export's destination.
+	BucketName     string
+	BucketProvider string
+	RequestedBy    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	FinishedAt     time.Time
+	Progress       Progress
+	// ErrorCode and ErrorMessage are Atlas's errorCode and message.
+	ErrorCode    string
+	ErrorMessage string
+}
+
+// Param is one request parameter of a job, as shown on its page.
+type Param struct {
+	Name  string
+	Value string
+}
+
+// JobEvent is one entry of a job's status history.
+type JobEvent struct {
+	At         time.Time
+	From       string
+	To         string
+	AtlasState string
+	Progress   Progress
+	Message    string
+	// Source is user, poller or reconcile.
+	Source string
+}
+
+// JobDetail is one job with everything its page shows.
+type JobDetail struct {
+	Job
+	RequestedByEmail string
+	// AtlasIDs names the Atlas objects of the job ("Snapshot", "Export job",
+	// "Pipeline run") with their ids.
+	AtlasIDs   []Param
+	Parameters []Param
+	// Events is the status history; shown oldest first whatever the order.
+	Events []JobEvent
+	// StartedAt is when Atlas started the work (first running event); the
+	// time left is estimated from it. Zero: from CreatedAt.
+	StartedAt time.Time
+	// Now is the time the page is rendered for (the estimate's clock).
+	Now     time.Time
+	Lineage Lineage
+}
+
+// Lineage is the snapshot a job belongs to, its exports and ingestions.
+type Lineage struct {
+	// Snapshot is nil when the snapshot is not known yet.
+	Snapshot   *Snapshot
+	Exports    []Job
+	Ingestions []Job
+}
+
+// PipelineRun is one run of a pipeline.
+type PipelineRun struct {
+	ID string
+	// State is PENDING, IN_PROGRESS, DONE, FAILED or DATASET_DELETED.
+	State string
+	// Phase is SNAPSHOT, EXPORT or INGESTION.
+	Phase               string
+	SnapshotID          string
+	BackupFrequencyType string
+	DatasetName         string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	ScheduledDeletion   time.Time
+	BytesExported       int64
+	NumDocs             int64
+	Retention           Retention
+	// Job is the Snapdesk job that triggered it; nil when started elsewhere.
+	Job *Job
+}
+
+// AuditEvent is one row of the audit trail.
+type AuditEvent struct {
+	At         time.Time
+	Actor      string
+	ActorEmail string
+	Action     string
+	ProjectID  string
+	// Target names the cluster, pipeline, snapshot or job acted on.
+	Target string
+	// Outcome is ok, denied or error.
+	Outcome   string
+	ErrorCode string
+	RequestID string
+	// JobID links the event to a job, when there is one.
+	JobID string
+}
+
+// Pager is where a paginated list stands. Lists are newest first.
+type Pager struct {
+	// Page is the current page, from 1.
+	Page int
+	// HasNext is set when there is a page after this one.
+	HasNext bool
+}
+
+// SnapshotChoice is a snapshot offered in a picker.
+type SnapshotChoice struct {
+	ID           string
+	CreatedAt    time.Time
+	SnapshotType string
+	Description  string
+}
+
+// Refusal is Atlas (or the jobs engine) saying no to an action.
+type Refusal struct {
+	// Message is the readable explanation.
+	Message string
+	// Code is Atlas's errorCode, "" when the refusal is Snapdesk's own.
+	Code string
+}
+
+// FormCommon is what every action form carries.
+type FormCommon struct {
+	// CSRFToken fills the _csrf field. Page components copy Page.CSRFToken
+	// into forms that leave it empty.
+	CSRFToken string
+	// IdempotencyKey is the form's key; empty gives a fresh one. Keep the
+	// submitted key when showing a form again with errors.
+	IdempotencyKey string
+	// ReturnTo is a return_to already checked with form.ReturnPolicy.
+	ReturnTo string
+	// Errors are shown beside their fields (form.Errors keys).
+	Errors form.Errors
+	// Refusal is shown at the top of the form.
+	Refusal *Refusal
+}
+
+// SnapshotForm is the Take snapshot form.
+type SnapshotForm struct {
+	FormCommon
+	ProjectID   string
+	ClusterName string
+	Description string
+	// RetentionInDays as typed; empty until chosen (no default).
+	RetentionInDays string
+	// Now is when the expiry is computed from; zero hides the expiry.
+	Now time.Time
+	// DisabledReason, when set, disables the form and says why (an
+	// on-demand snapshot in progress, backup off, cluster not idle).
+	DisabledReason string
+	// BlockingJobID links the job in progress behind DisabledReason.
+	BlockingJobID string
+}
+
+// ExportForm is the Export form of a completed snapshot.
+type ExportForm struct {
+	FormCommon
+	ProjectID   string
+	ClusterName string
+	// SnapshotID is the snapshot to export. With Snapshots set, a picker
+	// offers those and SnapshotID is the one selected.
+	SnapshotID string
+	Snapshots  []SnapshotChoice
+	Buckets    []Bucket
+	// ExportBucketID is the selected bucket.
+	ExportBucketID string
+	// CustomData are the rows as typed (form.CustomDataRows); blank rows
+	// are added up to form.MaxCustomData.
+	CustomData []form.KeyValue
+}
+
+// IngestionForm is the Trigger ingestion form.
+type IngestionForm struct {
+	FormCommon
+	ProjectID    string
+	PipelineName string
+	// SnapshotID is the snapshot to ingest. With Snapshots set, a picker
+	// offers those (the pipeline's available snapshots).
+	SnapshotID string
+	Snapshots  []SnapshotChoice
+	// RetentionUnits and RetentionValue as typed.
+	RetentionUnits string
+	RetentionValue string
+	// DisabledReason, when set, disables the form and says why.
+	DisabledReason string
+}
+
+// ActionDone is the htmx answer to a successful action: the new job's row
+// goes to the top of the page's job list, a flash says what happened, and
+// the form is replaced by a fresh one (with a new idempotency key).
+type ActionDone struct {
+	Job Job
+	// Message is the flash text, e.g. "Snapshot requested."
+	Message string
+	// ReturnTo, when set, is offered as the way back.
+	ReturnTo string
+}
+
+// The page view models.
+
+// OverviewView is the home page.
+type OverviewView struct {
+	Page Page
+	// Mine are the user's recent jobs, newest first.
+	Mine []Job
+	// InFlight are unfinished jobs the user can see.
+	InFlight []Job
+	// Troubled are jobs that failed or stalled in the last 24 hours.
+	Troubled []Job
+}
+
+// ProjectsView is the list of projects.
+type ProjectsView struct {
+	Page     Page
+	Projects []Project
+}
+
+// ProjectView is one project.
+type ProjectView struct {
+	Page      Page
+	Project   Project
+	Clusters  []Cluster
+	Pipelines []Pipeline
+	// PipelinesUnavailable is set when Atlas no longer serves pipelines.
+	PipelinesUnavailable bool
+	Buckets              []Bucket
+}
+
+// ClusterView is one cluster: its snapshots, jobs and actions.
+type ClusterView struct {
+	Page    Page
+	Project Project
+	Cluster Cluster
+	// Snapshots is one page of Atlas's snapshots, newest first.
+	Snapshots     []Snapshot
+	SnapshotPager Pager
+	TakeSnapshot  SnapshotForm
+	// Buckets are the project's export buckets, for the Export forms.
+	Buckets []Bucket
+	// Pipelines are the pipelines fed by this cluster, for the Ingest forms.
+	Pipelines            []Pipeline
+	PipelinesUnavailable bool
+	// Jobs are the cluster's snapshot and export jobs, newest first,
+	// including exports started outside Snapdesk (ID "").
+	Jobs []Job
+}
+
+// PipelineView is one pipeline.
+type PipelineView struct {
+	Page      Page
+	Project   Project
+	Pipeline  Pipeline
+	Runs      []PipelineRun
+	RunsPager Pager
+	Trigger   IngestionForm
+	// Jobs are the pipeline's ingestion jobs, newest first.
+	Jobs []Job
+}
+
+// PipelineRunView is one pipeline run.
+type PipelineRunView struct {
+	Page         Page
+	Project      Project
+	PipelineName string
+	Run          PipelineRun
+}
+
+// PipelinesUnavailableView is shown for pipeline pages once Atlas no
+// longer serves pipelines.
+type PipelinesUnavailableView struct {
+	Page    Page
+	Project Project
+	// PipelineName is the pipeline asked for, "" for the list.
+	PipelineName string
+}
+
+// JobsView is the list of jobs.
+type JobsView struct {
+	Page Page
+	// Filter is the query as typed (form.JobFilterKeys are used).
+	Filter url.Values
+	// FilterErrors are shown beside the filter fields.
+	FilterErrors form.Errors
+	// Projects, when set, fill the project picker.
+	Projects []Project
+	Jobs     []Job
+	Pager    Pager
+}
+
+// JobView is one job's page.
+type JobView struct {
+	Page Page
+	Job  JobDetail
+	// ReturnTo, already checked, offers the way back to a portal.
+	ReturnTo string
+}
+
+// AuditView is the audit trail.
+type AuditView struct {
+	Page Page
+	// Filter is the query as typed (form.AuditFilterKeys are used).
+	Filter       url.Values
+	FilterErrors form.Errors
+	Projects     []Project
+	// Actions, when set, fill the action picker.
+	Actions []string
+	Events  []AuditEvent
+	Pager   Pager
+	// CanDownload shows the CSV and JSON download links.
+	CanDownload bool
+}
+
+// NewSnapshotView is the stand-alone Take snapshot page (portal deep links).
+type NewSnapshotView struct {
+	Page    Page
+	Project Project
+	Cluster Cluster
+	Form    SnapshotForm
+}
+
+// NewExportView is the stand-alone Export page.
+type NewExportView struct {
+	Page        Page
+	Project     Project
+	ClusterName string
+	Form        ExportForm
+}
+
+// NewIngestionView is the stand-alone Trigger ingestion page.
+type NewIngestionView struct {
+	Page     Page
+	Project  Project
+	Pipeline Pipeline
+	Form     IngestionForm
+}

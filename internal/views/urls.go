@@ -1,0 +1,96 @@
+package views
+
+import (
+	"net/url"
+
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+// The dashboard's fixed addresses. Everything a portal may link to is a
+// stable, bookmarkable URL built by the functions below.
+const (
+	ProjectsURL = "/projects"
+	JobsURL     = "/jobs"
+	AuditURL    = "/audit"
+	// AuditCSVURL and AuditJSONURL stream the filtered audit trail; they
+	// take the same query string as AuditURL.
+	AuditCSVURL  = "/audit.csv"
+	AuditJSONURL = "/audit.json"
+	// EventsURL is the server-sent events stream; its query is form.Live.
+	EventsURL = "/events"
+	// SnapshotExpiryURL answers GET ?retentionInDays=N with SnapshotExpiry:
+	// the Take snapshot form asks it as the retention is typed.
+	SnapshotExpiryURL = "/snapshots/expiry"
+)
+
+// ProjectURL is a project's page.
+func ProjectURL(groupID string) string { return "/projects/" + url.PathEscape(groupID) }
+
+// ClusterURL is a cluster's page.
+func ClusterURL(groupID, cluster string) string {
+	return ProjectURL(groupID) + "/clusters/" + url.PathEscape(cluster)
+}
+
+// SnapshotsURL is where the Take snapshot form posts.
+func SnapshotsURL(groupID, cluster string) string { return ClusterURL(groupID, cluster) + "/snapshots" }
+
+// NewSnapshotURL is the Take snapshot page, prefilled from its query
+// (description, retentionInDays, return_to).
+func NewSnapshotURL(groupID, cluster string) string { return SnapshotsURL(groupID, cluster) + "/new" }
+
+// ExportsURL is where the Export form posts.
+func ExportsURL(groupID, cluster string) string { return ClusterURL(groupID, cluster) + "/exports" }
+
+// NewExportURL is the Export page, prefilled from its query (snapshotId,
+// exportBucketId, customData.key/customData.value, return_to).
+func NewExportURL(groupID, cluster string) string { return ExportsURL(groupID, cluster) + "/new" }
+
+// PipelineURL is a pipeline's page.
+func PipelineURL(groupID, pipeline string) string {
+	return ProjectURL(groupID) + "/pipelines/" + url.PathEscape(pipeline)
+}
+
+// PipelineRunsURL is where the Trigger ingestion form posts.
+func PipelineRunsURL(groupID, pipeline string) string {
+	return PipelineURL(groupID, pipeline) + "/runs"
+}
+
+// NewIngestionURL is the Trigger ingestion page, prefilled from its query
+// (snapshotId, datasetRetentionPolicy.units/value, return_to).
+func NewIngestionURL(groupID, pipeline string) string {
+	return PipelineRunsURL(groupID, pipeline) + "/new"
+}
+
+// PipelineRunURL is one pipeline run's page.
+func PipelineRunURL(groupID, pipeline, runID string) string {
+	return PipelineRunsURL(groupID, pipeline) + "/" + url.PathEscape(runID)
+}
+
+// JobURL is a job's page: the link a portal stores.
+func JobURL(id string) string { return JobsURL + "/" + url.PathEscape(id) }
+
+// LiveURL is the event stream URL for l, or "" when l follows nothing.
+func LiveURL(l form.Live) string {
+	if l.Empty() {
+		return ""
+	}
+	return EventsURL + "?" + l.Values().Encode()
+}
+
+// withQuery appends q (only the keys listed, in that order) and page to
+// base. Page 1 is left out.
+func withQuery(base string, q url.Values, keys []string, page int) string {
+	v := url.Values{}
+	for _, k := range keys {
+		if s := q.Get(k); s != "" {
+			v.Set(k, s)
+		}
+	}
+	if page > 1 {
+		v.Set(form.QueryPage, itoa(page))
+	}
+	if len(v) == 0 {
+		return base
+	}
+	return base + "?" + v.Encode()
+}

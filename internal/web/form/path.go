@@ -1,0 +1,46 @@
+package form
+
+import (
+	"regexp"
+	"unicode/utf8"
+)
+
+// The Atlas Admin API v2 path parameter patterns (see
+// ../shared/atlas/FACTS.md §1 and §7). A path parameter that does not match
+// names nothing, so handlers answer 404 without calling anything.
+var (
+	atlasIDPattern      = regexp.MustCompile(`^([a-f0-9]{24})$`)
+	clusterNamePattern  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
+	pipelineNamePattern = regexp.MustCompile(`^[^/\\ "$]{1,64}$`)
+	uuidPattern         = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// MaxClusterNameLen is the longest cluster name accepted. The spec's
+// pattern has no bound; Atlas cluster names are at most 64 characters.
+const MaxClusterNameLen = 64
+
+// ValidAtlasID reports whether s is a 24-hex Atlas id (`^([a-f0-9]{24})$`):
+// group, snapshot, export job, export bucket and pipeline run ids.
+func ValidAtlasID(s string) bool { return atlasIDPattern.MatchString(s) }
+
+// ValidGroupID reports whether s is an Atlas project (group) id.
+func ValidGroupID(s string) bool { return ValidAtlasID(s) }
+
+// ValidPipelineRunID reports whether s is an Atlas pipeline run id.
+func ValidPipelineRunID(s string) bool { return ValidAtlasID(s) }
+
+// ValidClusterName reports whether s matches the spec's clusterName pattern
+// `^[a-zA-Z0-9][a-zA-Z0-9-]*$` and is at most MaxClusterNameLen long.
+func ValidClusterName(s string) bool {
+	return len(s) <= MaxClusterNameLen && clusterNamePattern.MatchString(s)
+}
+
+// ValidPipelineName reports whether s matches the legacy spec's
+// pipelineName pattern `^[^/\\ "$]{1,64}$` and is valid UTF-8.
+func ValidPipelineName(s string) bool {
+	return utf8.ValidString(s) && pipelineNamePattern.MatchString(s)
+}
+
+// ValidJobID reports whether s is a Snapdesk job id: a UUID in its
+// canonical lower-case form.
+func ValidJobID(s string) bool { return uuidPattern.MatchString(s) }
