@@ -146,7 +146,11 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		background.Go(func() { p.Run(bgCtx) })
 	}
 
-	e := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs})
+	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
+		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https"})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
 	var handler http.Handler = e
 	if opts.WrapHandler != nil {
 		handler = opts.WrapHandler(handler)

@@ -40,6 +40,9 @@ type Config struct {
 	// StallAfter flags a job whose progress has not moved for this long
 	// (SNAPDESK_STALL_AFTER).
 	StallAfter time.Duration
+	// ReturnToHosts are the portal hosts `return_to` may send people back
+	// to (SNAPDESK_RETURN_TO_HOSTS, comma-separated); others are ignored.
+	ReturnToHosts []string
 	// Atlas is how to reach Atlas (MONGODB_ATLAS_* variables).
 	Atlas atlas.Config
 }
@@ -58,6 +61,7 @@ var Vars = []Var{
 	{"SNAPDESK_SHUTDOWN_TIMEOUT", "10s", "Go duration between 1s and 60s"},
 	{"SNAPDESK_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SNAPDESK_LOG_FORMAT", "auto", "auto, json or text"},
+	{"SNAPDESK_RETURN_TO_HOSTS", "(none)", "comma-separated host[:port] of portals return_to may lead back to (https only)"},
 	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
 	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
 	{"MONGODB_ATLAS_BASE_URL", "https://cloud.mongodb.com (`make run`: the embedded simulator)", "absolute http(s) URL"},
@@ -87,6 +91,14 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:       r.oneOf("SNAPDESK_LOG_FORMAT", "auto", "auto", "json", "text"),
 		Poller:          r.boolean("SNAPDESK_POLLER", true),
 		StallAfter:      r.duration("SNAPDESK_STALL_AFTER", 30*time.Minute, time.Minute, 24*time.Hour),
+	}
+	for _, h := range strings.Split(r.str("SNAPDESK_RETURN_TO_HOSTS", ""), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			if strings.ContainsAny(h, "/@ \\") {
+				r.fail("SNAPDESK_RETURN_TO_HOSTS", h, "host names such as portal.example.com, comma-separated")
+			}
+			c.ReturnToHosts = append(c.ReturnToHosts, strings.ToLower(h))
+		}
 	}
 	var err error
 	if c.Atlas, err = atlas.ConfigFromEnv(getenv); err != nil {

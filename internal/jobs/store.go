@@ -178,6 +178,7 @@ type Filter struct {
 	// InFlight selects jobs not yet ended; FailedOrStalled selects failed or stalled ones.
 	InFlight        bool
 	FailedOrStalled bool
+	Stalled         bool
 	SnapshotID      string
 }
 
@@ -217,6 +218,9 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.InFlight {
 		conds = append(conds, "state NOT IN ('succeeded', 'failed', 'cancelled')")
+	}
+	if f.Stalled {
+		conds = append(conds, "stalled")
 	}
 	if f.FailedOrStalled {
 		conds = append(conds, "(state = 'failed' OR stalled)")

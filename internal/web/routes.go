@@ -13,5 +13,13 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/metrics", echo.WrapHandler(h.metrics.Handler()))
 	e.GET(assets.Prefix+"*", echo.WrapHandler(assets.Handler()))
 
-	e.GET("/", h.home)
+	e.GET("/", h.overview)
+	e.GET("/jobs", h.jobsList)
+	e.GET("/jobs/:id", h.jobPage)
+	e.GET("/events", h.events)
+	e.GET("/projects", h.projectsList)
+	e.GET("/projects/:groupId", h.projectPage)
+	e.GET("/projects/:groupId/clusters/:clusterName", h.clusterPage)
+	e.GET("/projects/:groupId/clusters/:clusterName/snapshots/new", h.clusterPage)
+	e.POST("/projects/:groupId/clusters/:clusterName/snapshots", h.takeSnapshot)
 }

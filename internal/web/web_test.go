@@ -12,13 +12,32 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
-	e := web.New(web.Deps{Pool: pool, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "v-test"})
+	sim, err := atlassim.New(atlassim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
+	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, ReturnToHosts: []string{"portal.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	return srv

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+// currentUser is the person behind the request: the signed-in user once
+// sign-in is configured, until then the development identity.
+func currentUser(c echo.Context) identity.User {
+	if u, ok := identity.FromContext(c.Request().Context()); ok {
+		return u
+	}
+	return identity.DevUser
+}
+
+// visibleProjects limits job and audit queries to what the user may see
+// (nil: every project).
+func (h *Handler) visibleProjects(c echo.Context) []string {
+	ids, all := h.jobs.Authorizer().VisibleProjects(c.Request().Context(), currentUser(c))
+	if all {
+		return nil
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids
+}
+
+func (h *Handler) overview(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	visible := h.visibleProjects(c)
+	store := h.jobs.Store()
+	mine, _, err := store.List(ctx, jobs.Filter{RequestedBy: u.Subject, ProjectIDs: visible}, 1, 10)
+	if err != nil {
+		return err
+	}
+	inFlight, _, err := store.List(ctx, jobs.Filter{InFlight: true, ProjectIDs: visible}, 1, 25)
+	if err != nil {
+		return err
+	}
+	troubled, _, err := store.List(ctx, jobs.Filter{FailedOrStalled: true, From: time.Now().Add(-24 * time.Hour), ProjectIDs: visible}, 1, 25)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.OverviewPage(views.OverviewView{
+		Page: h.page(c, "Overview", "home"), Mine: jobViews(mine), InFlight: jobViews(inFlight), Troubled: jobViews(troubled),
+	}))
+}
+
+func (h *Handler) jobsList(c echo.Context) error {
+	q := c.QueryParams()
+	f, errs := form.ParseJobFilter(q)
+	filter := jobs.Filter{ProjectIDs: h.visibleProjects(c)}
+	// A field in error is left empty by the parser, so the rest still filters.
+	filter.Kind, filter.State, filter.ProjectID = jobs.Kind(f.Kind), jobs.State(f.State), f.ProjectID
+	filter.Target, filter.RequestedBy, filter.From, filter.To = f.Target, f.Requester, f.From, f.To
+	if f.State == form.StateStalled {
+		filter.State, filter.Stalled = "", true
+	}
+	page := max(f.Page, 1)
+	list, more, err := h.jobs.Store().List(c.Request().Context(), filter, page, 50)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.JobsPage(views.JobsView{
+		Page: h.page(c, "Jobs", "jobs"), Filter: q, FilterErrors: errs, Jobs: jobViews(list), Pager: views.Pager{Page: page, HasNext: more},
+	}))
+}
+
+func (h *Handler) jobPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	if !form.ValidJobID(id) {
+		return notFound()
+	}
+	j, err := h.jobs.Store().Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := identity.Require(ctx, h.jobs.Authorizer(), currentUser(c), j.ProjectID, identity.PermView); err != nil {
+		return &Error{Status: http.StatusForbidden, Msg: "You may not see this project's jobs.", Err: err}
+	}
+	events, err := h.jobs.Store().Events(ctx, id)
+	if err != nil {
+		return err
+	}
+	lineage, err := h.lineage(c, j)
+	if err != nil {
+		return err
+	}
+	returnTo, _ := h.returnPolicy.Check(c.QueryParam("return_to"))
+	return render(c, http.StatusOK, views.JobPage(views.JobView{
+		Page: h.page(c, fmt.Sprintf("%s job", j.Kind), "jobs"), Job: jobDetail(j, events, lineage), ReturnTo: returnTo,
+	}))
+}
+
+// lineage gathers the snapshot's other jobs: its exports and ingestions.
+func (h *Handler) lineage(c echo.Context, j jobs.Job) (views.Lineage, error) {
+	var l views.Lineage
+	if j.SnapshotID == "" {
+		return l, nil
+	}
+	related, _, err := h.jobs.Store().List(c.Request().Context(), jobs.Filter{SnapshotID: j.SnapshotID, ProjectID: j.ProjectID}, 1, 100)
+	if err != nil {
+		return l, err
+	}
+	l.Snapshot = &views.Snapshot{ID: j.SnapshotID}
+	for _, r := range related {
+		switch r.Kind {
+		case jobs.KindSnapshot:
+			v := jobView(r)
+			l.Snapshot.Job = &v
+		case jobs.KindExport:
+			l.Exports = append(l.Exports, jobView(r))
+		case jobs.KindIngestion:
+			l.Ingestions = append(l.Ingestions, jobView(r))
+		}
+	}
+	return l, nil
+}
+
+func notFound() error {
+	return &Error{Status: http.StatusNotFound, Msg: "There is nothing at this address."}
+}

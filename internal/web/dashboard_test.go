@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+)
+
+const clusterPath = "/projects/" + atlassim.FixtureProjectID + "/clusters/" + atlassim.FixtureReplicaSetCluster
+
+// browser is an HTTP client with cookies that does not follow redirects.
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func fetch(t *testing.T, c *http.Client, req *http.Request) (*http.Response, *goquery.Document) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, doc
+}
+
+func formValues(doc *goquery.Document, sel string) url.Values {
+	v := url.Values{}
+	doc.Find(sel + " input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		val, _ := s.Attr("value")
+		v.Set(name, val)
+	})
+	return v
+}
+
+func post(srvURL, path string, v url.Values) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, srvURL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	c := browser(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
+	resp, doc := fetch(t, c, req)
+	if resp.StatusCode != 200 {
+		t.Fatalf("cluster page = %d", resp.StatusCode)
+	}
+	if doc.Find(`[data-testid="take-snapshot-form"]`).Length() != 1 {
+		t.Fatal("no Take snapshot form")
+	}
+	v := formValues(doc, `[data-testid="take-snapshot-form"]`)
+	if v.Get("_csrf") == "" || v.Get("idempotency_key") == "" {
+		t.Fatalf("form lacks CSRF token or idempotency key: %v", v)
+	}
+
+	// Retention must be chosen: an empty one comes back beside the field, with 422.
+	v.Set("description", "before the release")
+	resp, doc = fetch(t, c, post(srv.URL, clusterPath+"/snapshots", v))
+	if resp.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="error-retentionInDays"]`).Length() != 1 {
+		t.Fatalf("missing retention: %d", resp.StatusCode)
+	}
+	if got, _ := doc.Find(`input[name="description"]`).Attr("value"); got != "before the release" {
+		t.Errorf("typed description lost: %q", got)
+	}
+
+	v.Set("retentionInDays", "7")
+	resp, _ = fetch(t, c, post(srv.URL, clusterPath+"/snapshots", v))
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/") {
+		t.Fatalf("submit = %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	jobURL := resp.Header.Get("Location")
+	// A double submission of the same form lands on the same job.
+	resp2, _ := fetch(t, c, post(srv.URL, clusterPath+"/snapshots", v))
+	if resp2.Header.Get("Location") != jobURL {
+		t.Errorf("resubmission went to %q, first to %q", resp2.Header.Get("Location"), jobURL)
+	}
+
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+jobURL, nil)
+	resp, doc = fetch(t, c, req)
+	if resp.StatusCode != 200 {
+		t.Fatalf("job page = %d", resp.StatusCode)
+	}
+	if doc.Find(`[data-testid="timeline-event"]`).Length() < 2 {
+		t.Errorf("timeline has %d events, want requested and queued", doc.Find(`[data-testid="timeline-event"]`).Length())
+	}
+	if !strings.Contains(doc.Find(`[data-testid="job-requester"]`).Text(), "Dev Operator") {
+		t.Errorf("requester = %q", doc.Find(`[data-testid="job-requester"]`).Text())
+	}
+
+	// The cluster page now shows Take snapshot disabled while it runs.
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
+	_, doc = fetch(t, c, req)
+	if _, disabled := doc.Find(`[data-testid="take-snapshot-submit"]`).Attr("disabled"); !disabled {
+		t.Error("Take snapshot is not disabled while a snapshot is in progress")
+	}
+}
+
+func TestStateChangingRequestsNeedCSRFToken(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	c := browser(t)
+	resp, _ := fetch(t, c, post(srv.URL, clusterPath+"/snapshots", url.Values{"retentionInDays": {"1"}}))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("POST without a CSRF token = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestBadPathParametersAre404(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	for _, p := range []string{
+		"/projects/not-an-id",
+		"/projects/" + atlassim.FixtureProjectID + "/clusters/-bad",
+		"/projects/" + atlassim.FixtureProjectID + "/clusters/No%2FSuch",
+		"/jobs/not-a-uuid",
+		"/jobs/5d4b8f0e-0000-4000-8000-000000000000",
+	} {
+		resp, _ := get(t, srv.URL+p)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestProjectPagesShowAtlas(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	resp, body := get(t, srv.URL+"/projects/"+atlassim.FixtureProjectID)
+	if resp.StatusCode != 200 {
+		t.Fatalf("project page = %d", resp.StatusCode)
+	}
+	for _, want := range []string{atlassim.FixtureReplicaSetCluster, atlassim.FixtureShardedCluster, atlassim.FixturePipelineName} {
+		if !strings.Contains(body, want) {
+			t.Errorf("project page lacks %s", want)
+		}
+	}
+	resp, body = get(t, srv.URL+"/projects")
+	if resp.StatusCode != 200 || !strings.Contains(body, "payments") {
+		t.Errorf("projects page = %d", resp.StatusCode)
+	}
+	resp, body = get(t, srv.URL+clusterPath)
+	if resp.StatusCode != 200 || !strings.Contains(body, atlassim.FixtureSnapshotID) {
+		t.Errorf("cluster page lacks the fixture snapshot (%d)", resp.StatusCode)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("security headers missing")
+	}
+}

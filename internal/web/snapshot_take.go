@@ -1,0 +1,102 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+func origin(c echo.Context) jobs.Origin {
+	return jobs.Origin{RequestID: requestID(c), RemoteAddr: c.RealIP(), UserAgent: c.Request().UserAgent()}
+}
+
+// takeSnapshot handles POST …/clusters/:clusterName/snapshots: an htmx
+// request gets the new job row and a flash; a plain form is redirected to
+// the job's page. Field errors and refusals come back in the form.
+func (h *Handler) takeSnapshot(c echo.Context) error {
+	g, err := h.projectParam(c)
+	if err != nil {
+		return err
+	}
+	name := pathParam(c, "clusterName")
+	if !form.ValidClusterName(name) {
+		return notFound()
+	}
+	vals, err := c.FormParams()
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
+	}
+	action, aerrs := form.ParseAction(vals, h.returnPolicy)
+	req, ferrs := form.ParseTakeSnapshot(vals)
+	sf := views.SnapshotForm{ProjectID: g, ClusterName: name, Description: vals.Get("description"), RetentionInDays: vals.Get("retentionInDays")}
+	sf.IdempotencyKey, sf.ReturnTo = vals.Get("idempotency_key"), action.ReturnTo
+	if errs := merge(aerrs, ferrs); errs != nil {
+		sf.Errors = errs
+		return h.formAgain(c, sf)
+	}
+	j, err := h.jobs.TakeSnapshot(c.Request().Context(), currentUser(c), origin(c), jobs.TakeSnapshotRequest{
+		ProjectID: g, ClusterName: name, Description: req.Description, RetentionInDays: req.RetentionInDays, IdempotencyKey: action.IdempotencyKey,
+	})
+	var ve *jobs.ValidationError
+	var refused *jobs.RefusedError
+	var ae *jobs.AtlasError
+	var apiErr *atlas.Error
+	switch {
+	case errors.As(err, &ve):
+		sf.Errors = form.Errors{ve.Field: ve.Msg}
+		return h.formAgain(c, sf)
+	case errors.As(err, &refused):
+		sf.Refusal = &views.Refusal{Message: refused.Msg}
+		return h.formAgain(c, sf)
+	case errors.As(err, &ae):
+		sf.Refusal = &views.Refusal{Message: views.AtlasErrorText(ae.Err.ErrorCode, ae.Err.Message()), Code: ae.Err.ErrorCode}
+		return h.formAgain(c, sf)
+	case errors.As(err, &apiErr):
+		sf.Refusal = &views.Refusal{Message: views.AtlasErrorText(apiErr.ErrorCode, apiErr.Message()), Code: apiErr.ErrorCode}
+		return h.formAgain(c, sf)
+	case err != nil:
+		return err
+	}
+	if !isHTMX(c) {
+		target := views.JobURL(j.ID)
+		if action.ReturnTo != "" {
+			target += "?return_to=" + urlQueryEscape(action.ReturnTo)
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+	fresh := views.SnapshotForm{ProjectID: g, ClusterName: name}
+	fresh.CSRFToken = csrfToken(c)
+	fresh.DisabledReason, fresh.BlockingJobID = "A snapshot Snapdesk started is in progress.", j.ID
+	return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: "Snapshot requested.", ReturnTo: action.ReturnTo}, views.TakeSnapshot(fresh)))
+}
+
+// formAgain answers 422 with the form (htmx) or the whole page (no JS),
+// keeping what was typed.
+func (h *Handler) formAgain(c echo.Context, sf views.SnapshotForm) error {
+	if isHTMX(c) {
+		sf.CSRFToken = csrfToken(c)
+		return render(c, http.StatusUnprocessableEntity, views.TakeSnapshot(sf))
+	}
+	return h.renderCluster(c, http.StatusUnprocessableEntity, &sf)
+}
+
+func merge(a, b form.Errors) form.Errors {
+	if a == nil {
+		return b
+	}
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

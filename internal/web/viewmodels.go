@@ -1,0 +1,97 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/views"
+)
+
+// jobView maps a job to the view model the pages show.
+func jobView(j jobs.Job) views.Job {
+	v := views.Job{
+		ID: j.ID, Kind: string(j.Kind), State: string(j.State), AtlasState: j.AtlasState, Stalled: j.Stalled,
+		ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName, SnapshotID: j.SnapshotID,
+		RequestedBy: j.RequestedBy.Display(), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage,
+		Progress: views.Progress{
+			ExportedCollections: int64(j.Progress.ExportedCollections), TotalCollections: int64(j.Progress.TotalCollections),
+			BytesExported: j.Progress.BytesExported, NumDocs: j.Progress.NumDocs, Phase: j.Progress.Phase,
+		},
+	}
+	if j.FinishedAt != nil {
+		v.FinishedAt = *j.FinishedAt
+	}
+	if j.Kind == jobs.KindExport {
+		v.BucketName = j.ExportBucketID
+	}
+	return v
+}
+
+func jobViews(js []jobs.Job) []views.Job {
+	out := make([]views.Job, 0, len(js))
+	for _, j := range js {
+		out = append(out, jobView(j))
+	}
+	return out
+}
+
+func jobDetail(j jobs.Job, events []jobs.Event, lineage views.Lineage) views.JobDetail {
+	d := views.JobDetail{Job: jobView(j), RequestedByEmail: j.RequestedBy.Email, Now: time.Now(), Lineage: lineage}
+	if j.AtlasID != "" {
+		d.AtlasIDs = append(d.AtlasIDs, views.Param{Name: map[jobs.Kind]string{jobs.KindSnapshot: "Snapshot", jobs.KindExport: "Export job", jobs.KindIngestion: "Pipeline run"}[j.Kind], Value: j.AtlasID})
+	}
+	for k, v := range j.Params {
+		d.Parameters = append(d.Parameters, views.Param{Name: k, Value: paramText(v)})
+	}
+	for _, e := range events {
+		d.Events = append(d.Events, views.JobEvent{At: e.At, From: string(e.From), To: string(e.To), AtlasState: e.AtlasState, Message: e.Message, Source: string(e.Source),
+			Progress: views.Progress{ExportedCollections: int64(e.Progress.ExportedCollections), TotalCollections: int64(e.Progress.TotalCollections),
+				BytesExported: e.Progress.BytesExported, NumDocs: e.Progress.NumDocs, Phase: e.Progress.Phase}})
+		if e.To == jobs.StateRunning && d.StartedAt.IsZero() {
+			d.StartedAt = e.At
+		}
+	}
+	return d
+}
+
+func snapshotView(s atlas.Snapshot) views.Snapshot {
+	v := views.Snapshot{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Status: string(s.Status), SnapshotType: string(s.SnapshotType),
+		FrequencyType: s.FrequencyType, Type: s.Type, Description: s.Description, StorageSizeBytes: s.StorageSizeBytes,
+		MongodVersion: s.MongodVersion, ReplicaSetName: s.ReplicaSetName}
+	for _, m := range s.Members {
+		v.Members = append(v.Members, m.ReplicaSetName)
+	}
+	return v
+}
+
+func clusterView(c atlas.Cluster) views.Cluster {
+	return views.Cluster{Name: c.Name, Type: string(c.ClusterType), State: string(c.StateName), BackupEnabled: c.BackupEnabled, Paused: c.Paused, MongoDBVersion: c.MongoDBVersion}
+}
+
+func projectView(p atlas.Project) views.Project {
+	return views.Project{ID: p.ID, Name: p.Name, ClusterCount: int(p.ClusterCount), Created: p.Created}
+}
+
+func bucketView(b atlas.ExportBucket) views.Bucket {
+	return views.Bucket{ID: b.ID, Name: b.BucketName, Provider: string(b.CloudProvider), Region: b.Region}
+}
+
+// paramText shows a job parameter as text.
+func paramText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}
