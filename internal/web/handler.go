@@ -135,7 +135,6 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 		User: &views.User{Name: u.Display(), Email: u.Email}, DevSignIn: true}
 }
 
-
 // healthz answers while the process is alive.
 func (h *Handler) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
