@@ -162,6 +162,9 @@ func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r
 	}
 	cluster, err := s.preflightSnapshot(ctx, r)
 	if err != nil {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+			return j, nil
+		}
 		return Job{}, s.refuse(ctx, u, o, "snapshot.take", target, params, err)
 	}
 	params["clusterType"] = string(cluster.ClusterType)
@@ -206,6 +209,9 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 		return j, err
 	}
 	if err := s.preflightExport(ctx, r); err != nil {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+			return j, nil
+		}
 		return Job{}, s.refuse(ctx, u, o, "export.create", target, params, err)
 	}
 	j := Job{Kind: KindExport, ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID,
@@ -250,6 +256,9 @@ func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origi
 		return j, err
 	}
 	if err := s.preflightIngestion(ctx, r); err != nil {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+			return j, nil
+		}
 		return Job{}, s.refuse(ctx, u, o, "ingestion.trigger", target, params, err)
 	}
 	j := Job{Kind: KindIngestion, ProjectID: r.ProjectID, PipelineName: r.PipelineName, SnapshotID: r.SnapshotID,
@@ -284,6 +293,17 @@ func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action s
 	return Job{}, false, nil
 }
 
+// raced finds the job a concurrent submission of the same form (a double
+// click, two tabs) made while this one was being checked: what the first
+// submission started is not a reason to refuse the second.
+func (s *Service) raced(ctx context.Context, u identity.User, key string) (Job, bool) {
+	j, err := s.store.ByIdempotencyKey(ctx, key)
+	if err != nil || j.RequestedBy.Subject != u.Subject {
+		return Job{}, false
+	}
+	return j, true
+}
+
 // refuse audits a preflight refusal and returns it.
 func (s *Service) refuse(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, refusal error) error {
 	outcome, code := audit.Error, atlas.ErrorCode(refusal)
@@ -313,6 +333,9 @@ func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action 
 	case errors.Is(err, errDuplicateKey): // a double click that raced the first
 		return s.store.ByIdempotencyKey(ctx, j.IdempotencyKey)
 	case errors.Is(err, errSnapshotInFlight):
+		if j, ok := s.raced(ctx, u, j.IdempotencyKey); ok {
+			return j, nil
+		}
 		return Job{}, s.refuse(ctx, u, o, action, t, j.Params, &RefusedError{Msg: "A snapshot of this cluster is already in progress; wait for it to finish."})
 	case err != nil:
 		return Job{}, err
