@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -35,6 +36,17 @@ func main() {
 
 func run(ctx context.Context) error {
 	say := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "make run: "+format+"\n", args...) }
+	// The simulator comes first: it provides the Atlas settings the
+	// configuration requires.
+	if os.Getenv("MONGODB_ATLAS_BASE_URL") == "" {
+		simLog := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		simURL, stopSim, err := startSimulator(ctx, simLog)
+		if err != nil {
+			return err
+		}
+		defer stopSim()
+		say("Atlas simulator (no Atlas account needed) at %s; its state is kept in .data/atlas-sim.json", simURL)
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
@@ -60,14 +72,6 @@ func run(ctx context.Context) error {
 		cfg.DatabaseURL = pg.URL("snapdesk")
 	}
 	log := app.NewLogger(cfg, os.Stdout)
-	if os.Getenv("MONGODB_ATLAS_BASE_URL") == "" {
-		simURL, stopSim, err := startSimulator(ctx, log)
-		if err != nil {
-			return err
-		}
-		defer stopSim()
-		say("Atlas simulator (no Atlas account needed) at %s; its state is kept in .data/atlas-sim.json", simURL)
-	}
 	return app.Serve(ctx, cfg, app.Options{
 		Logger: log,
 		Ready: func(url string) {
