@@ -159,3 +159,64 @@ func TestProjectPagesShowAtlas(t *testing.T) {
 		t.Error("security headers missing")
 	}
 }
+
+// actionForm returns the hidden fields of the first form whose action ends with suffix.
+func actionForm(t *testing.T, doc *goquery.Document, suffix string) (string, url.Values) {
+	t.Helper()
+	var action string
+	v := url.Values{}
+	doc.Find("form").EachWithBreak(func(_ int, f *goquery.Selection) bool {
+		a, _ := f.Attr("action")
+		if !strings.HasSuffix(a, suffix) {
+			return true
+		}
+		action = a
+		f.Find("input[type=hidden]").Each(func(_ int, s *goquery.Selection) {
+			name, _ := s.Attr("name")
+			val, _ := s.Attr("value")
+			v.Set(name, val)
+		})
+		return false
+	})
+	if action == "" {
+		t.Fatalf("no form posting to …%s", suffix)
+	}
+	return action, v
+}
+
+func TestExportAndIngestFromTheClusterPage(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	c := browser(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
+	_, doc := fetch(t, c, req)
+
+	action, v := actionForm(t, doc, "/exports")
+	v.Set("snapshotId", atlassim.FixtureSnapshotID)
+	v.Set("exportBucketId", atlassim.FixtureGCPBucketID)
+	v.Add("customData.key", "ticket")
+	v.Add("customData.value", "OPS-7")
+	resp, _ := fetch(t, c, post(srv.URL, action, v))
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/") {
+		t.Fatalf("export = %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The same snapshot to the same bucket again is refused with the reason, nothing lost.
+	v.Set("idempotency_key", "8a0a4a5e-3c56-4a43-9f0f-3f0c1f1b2a10")
+	resp, doc2 := fetch(t, c, post(srv.URL, action, v))
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc2.Text(), "already being exported") {
+		t.Errorf("second export = %d", resp.StatusCode)
+	}
+
+	action, v = actionForm(t, doc, "/runs")
+	v.Set("snapshotId", atlassim.FixtureSnapshotID)
+	v.Set("datasetRetentionPolicy.units", "WEEKS")
+	v.Set("datasetRetentionPolicy.value", "2")
+	resp, _ = fetch(t, c, post(srv.URL, action, v))
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ingestion = %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+resp.Header.Get("Location"), nil)
+	resp, doc = fetch(t, c, req)
+	if resp.StatusCode != 200 || doc.Find(`[data-testid="job-pipeline"]`).Text() != atlassim.FixturePipelineName {
+		t.Errorf("ingestion job page = %d, pipeline %q", resp.StatusCode, doc.Find(`[data-testid="job-pipeline"]`).Text())
+	}
+}

@@ -22,4 +22,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/projects/:groupId/clusters/:clusterName", h.clusterPage)
 	e.GET("/projects/:groupId/clusters/:clusterName/snapshots/new", h.clusterPage)
 	e.POST("/projects/:groupId/clusters/:clusterName/snapshots", h.takeSnapshot)
+	e.POST("/projects/:groupId/clusters/:clusterName/exports", h.exportSnapshot)
+	e.POST("/projects/:groupId/pipelines/:pipelineName/runs", h.triggerIngestion)
 }

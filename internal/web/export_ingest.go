@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+// refusal turns a service error a person can act on into the form's
+// refusal message; other errors are returned as they are.
+func refusal(err error) (*views.Refusal, form.Errors, error) {
+	var ve *jobs.ValidationError
+	var refused *jobs.RefusedError
+	var ae *jobs.AtlasError
+	var apiErr *atlas.Error
+	switch {
+	case errors.As(err, &ve):
+		return nil, form.Errors{ve.Field: ve.Msg}, nil
+	case errors.As(err, &refused):
+		return &views.Refusal{Message: refused.Msg}, nil, nil
+	case errors.As(err, &ae):
+		return &views.Refusal{Message: views.AtlasErrorText(ae.Err.ErrorCode, ae.Err.Message()), Code: ae.Err.ErrorCode}, nil, nil
+	case errors.As(err, &apiErr):
+		return &views.Refusal{Message: views.AtlasErrorText(apiErr.ErrorCode, apiErr.Message()), Code: apiErr.ErrorCode}, nil, nil
+	}
+	return nil, nil, err
+}
+
+// done answers a successful action: htmx gets the job row and a flash,
+// a plain form is redirected to the job's page.
+func (h *Handler) done(c echo.Context, j jobs.Job, msg, returnTo string, fresh templ.Component) error {
+	if !isHTMX(c) {
+		target := views.JobURL(j.ID)
+		if returnTo != "" {
+			target += "?return_to=" + urlQueryEscape(returnTo)
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+	return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: returnTo}, fresh))
+}
+
+// exportSnapshot handles POST …/clusters/:clusterName/exports.
+func (h *Handler) exportSnapshot(c echo.Context) error {
+	g, err := h.projectParam(c)
+	if err != nil {
+		return err
+	}
+	name := pathParam(c, "clusterName")
+	if !form.ValidClusterName(name) {
+		return notFound()
+	}
+	vals, err := c.FormParams()
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
+	}
+	action, aerrs := form.ParseAction(vals, h.returnPolicy)
+	req, ferrs := form.ParseExport(vals)
+	ef := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: vals.Get(form.FieldSnapshotID), ExportBucketID: vals.Get(form.FieldExportBucketID), CustomData: form.CustomDataRows(vals)}
+	ef.IdempotencyKey, ef.ReturnTo, ef.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
+	again := func(status int) error {
+		if buckets, err := h.buckets(c.Request().Context(), g); err == nil {
+			ef.Buckets = buckets
+		}
+		if isHTMX(c) {
+			return render(c, status, views.ExportSnapshot(ef))
+		}
+		return render(c, status, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"), Project: views.Project{ID: g}, ClusterName: name, Form: ef}))
+	}
+	if errs := merge(aerrs, ferrs); errs != nil {
+		ef.Errors = errs
+		return again(http.StatusUnprocessableEntity)
+	}
+	labels := make([]atlas.Label, 0, len(req.CustomData))
+	for _, kv := range req.CustomData {
+		labels = append(labels, atlas.Label{Key: kv.Key, Value: kv.Value})
+	}
+	j, err := h.jobs.ExportSnapshot(c.Request().Context(), currentUser(c), origin(c), jobs.ExportRequest{
+		ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, ExportBucketID: req.ExportBucketID, CustomData: labels, IdempotencyKey: action.IdempotencyKey,
+	})
+	if err != nil {
+		ref, errs, other := refusal(err)
+		if other != nil {
+			return other
+		}
+		ef.Refusal, ef.Errors = ref, errs
+		return again(http.StatusUnprocessableEntity)
+	}
+	fresh := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, Buckets: ef.Buckets}
+	fresh.CSRFToken = csrfToken(c)
+	if fresh.Buckets, err = h.buckets(c.Request().Context(), g); err != nil {
+		return atlasErr(err)
+	}
+	return h.done(c, j, "Export requested.", action.ReturnTo, views.ExportSnapshot(fresh))
+}
+
+// triggerIngestion handles POST …/pipelines/:pipelineName/runs.
+func (h *Handler) triggerIngestion(c echo.Context) error {
+	g, err := h.projectParam(c)
+	if err != nil {
+		return err
+	}
+	name := pathParam(c, "pipelineName")
+	if !form.ValidPipelineName(name) {
+		return notFound()
+	}
+	vals, err := c.FormParams()
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
+	}
+	action, aerrs := form.ParseAction(vals, h.returnPolicy)
+	req, ferrs := form.ParseTriggerIngestion(vals)
+	inf := views.IngestionForm{ProjectID: g, PipelineName: name, SnapshotID: vals.Get(form.FieldSnapshotID), RetentionUnits: vals.Get(form.FieldRetentionUnits), RetentionValue: vals.Get(form.FieldRetentionValue)}
+	inf.IdempotencyKey, inf.ReturnTo, inf.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
+	again := func(status int) error {
+		if isHTMX(c) {
+			return render(c, status, views.TriggerIngestion(inf))
+		}
+		return render(c, status, views.NewIngestionPage(views.NewIngestionView{Page: h.page(c, "Trigger an ingestion", "projects"), Project: views.Project{ID: g}, Pipeline: views.Pipeline{Name: name}, Form: inf}))
+	}
+	if errs := merge(aerrs, ferrs); errs != nil {
+		inf.Errors = errs
+		return again(http.StatusUnprocessableEntity)
+	}
+	j, err := h.jobs.TriggerIngestion(c.Request().Context(), currentUser(c), origin(c), jobs.IngestionRequest{
+		ProjectID: g, PipelineName: name, SnapshotID: req.SnapshotID, RetentionUnit: atlas.RetentionUnit(req.RetentionUnits),
+		RetentionValue: req.RetentionValue, IdempotencyKey: action.IdempotencyKey,
+	})
+	if err != nil {
+		ref, errs, other := refusal(err)
+		if other != nil {
+			return other
+		}
+		inf.Refusal, inf.Errors = ref, errs
+		return again(http.StatusUnprocessableEntity)
+	}
+	fresh := views.IngestionForm{ProjectID: g, PipelineName: name, SnapshotID: req.SnapshotID}
+	fresh.CSRFToken = csrfToken(c)
+	return h.done(c, j, "Ingestion requested.", action.ReturnTo, views.TriggerIngestion(fresh))
+}
+
+func (h *Handler) buckets(ctx context.Context, g string) ([]views.Bucket, error) {
+	var out []views.Bucket
+	for b, err := range h.jobs.Atlas().ExportBuckets.All(ctx, g) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bucketView(b))
+	}
+	return out, nil
+}
