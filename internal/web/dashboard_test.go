@@ -220,3 +220,27 @@ func TestExportAndIngestFromTheClusterPage(t *testing.T) {
 		t.Errorf("ingestion job page = %d, pipeline %q", resp.StatusCode, doc.Find(`[data-testid="job-pipeline"]`).Text())
 	}
 }
+
+func TestAuditPageAndDownloads(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	c := browser(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
+	_, doc := fetch(t, c, req)
+	_, v := actionForm(t, doc, "/snapshots")
+	v.Set("retentionInDays", "3")
+	if resp, _ := fetch(t, c, post(srv.URL, clusterPath+"/snapshots", v)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("snapshot = %d", resp.StatusCode)
+	}
+	resp, body := get(t, srv.URL+"/audit?outcome=ok")
+	if resp.StatusCode != 200 || !strings.Contains(body, "snapshot.take") {
+		t.Fatalf("audit page = %d, lacks the action", resp.StatusCode)
+	}
+	resp, body = get(t, srv.URL+"/audit.csv")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || strings.Count(body, "\n") != 3 {
+		t.Errorf("CSV = %d %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = get(t, srv.URL+"/audit.json?action=snapshot.take")
+	if resp.StatusCode != 200 || strings.Count(body, "\n") != 1 || !strings.Contains(body, `"errorCode"`) {
+		t.Errorf("JSON = %d:\n%s", resp.StatusCode, body)
+	}
+}

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
@@ -95,3 +97,7 @@ func paramText(v any) string {
 		return string(b)
 	}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func hexOf(b []byte) string { return hex.EncodeToString(b) }
