@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -46,37 +44,18 @@ func (h *Handler) takeSnapshot(c echo.Context) error {
 	j, err := h.jobs.TakeSnapshot(c.Request().Context(), currentUser(c), origin(c), jobs.TakeSnapshotRequest{
 		ProjectID: g, ClusterName: name, Description: req.Description, RetentionInDays: req.RetentionInDays, IdempotencyKey: action.IdempotencyKey,
 	})
-	var ve *jobs.ValidationError
-	var refused *jobs.RefusedError
-	var ae *jobs.AtlasError
-	var apiErr *atlas.Error
-	switch {
-	case errors.As(err, &ve):
-		sf.Errors = form.Errors{ve.Field: ve.Msg}
-		return h.formAgain(c, sf)
-	case errors.As(err, &refused):
-		sf.Refusal = &views.Refusal{Message: refused.Msg}
-		return h.formAgain(c, sf)
-	case errors.As(err, &ae):
-		sf.Refusal = &views.Refusal{Message: views.AtlasErrorText(ae.Err.ErrorCode, ae.Err.Message()), Code: ae.Err.ErrorCode}
-		return h.formAgain(c, sf)
-	case errors.As(err, &apiErr):
-		sf.Refusal = &views.Refusal{Message: views.AtlasErrorText(apiErr.ErrorCode, apiErr.Message()), Code: apiErr.ErrorCode}
-		return h.formAgain(c, sf)
-	case err != nil:
-		return err
-	}
-	if !isHTMX(c) {
-		target := views.JobURL(j.ID)
-		if action.ReturnTo != "" {
-			target += "?return_to=" + urlQueryEscape(action.ReturnTo)
+	if err != nil {
+		ref, errs, other := refusal(err)
+		if other != nil {
+			return other
 		}
-		return c.Redirect(http.StatusSeeOther, target)
+		sf.Refusal, sf.Errors = ref, errs
+		return h.formAgain(c, sf)
 	}
 	fresh := views.SnapshotForm{ProjectID: g, ClusterName: name}
 	fresh.CSRFToken = csrfToken(c)
 	fresh.DisabledReason, fresh.BlockingJobID = "A snapshot Snapdesk started is in progress.", j.ID
-	return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: "Snapshot requested.", ReturnTo: action.ReturnTo}, views.TakeSnapshot(fresh)))
+	return h.done(c, j, "Snapshot requested.", action.ReturnTo, views.TakeSnapshot(fresh))
 }
 
 // formAgain answers 422 with the form (htmx) or the whole page (no JS),
