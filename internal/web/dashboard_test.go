@@ -244,3 +244,25 @@ func TestAuditPageAndDownloads(t *testing.T) {
 		t.Errorf("JSON = %d:\n%s", resp.StatusCode, body)
 	}
 }
+
+func TestPipelinePages(t *testing.T) {
+	srv := newServer(t, dbtest.New(t))
+	base := "/projects/" + atlassim.FixtureProjectID + "/pipelines/" + atlassim.FixturePipelineName
+	resp, body := get(t, srv.URL+base)
+	if resp.StatusCode != 200 || !strings.Contains(body, fixtureRunID) || !strings.Contains(body, atlassim.FixtureSnapshotID) {
+		t.Fatalf("pipeline page = %d, lacks the run or the snapshot choice", resp.StatusCode)
+	}
+	resp, body = get(t, srv.URL+base+"/runs/"+fixtureRunID)
+	if resp.StatusCode != 200 || !strings.Contains(body, fixtureRunID) {
+		t.Errorf("run page = %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, srv.URL+base+"/runs/zzz"); resp.StatusCode != 404 {
+		t.Errorf("bad run id = %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := get(t, srv.URL+"/projects/"+atlassim.FixtureProjectID+"/pipelines/a%20b"); resp.StatusCode != 404 {
+		t.Errorf("bad pipeline name = %d, want 404", resp.StatusCode)
+	}
+}
+
+// fixtureRunID is the finished run the simulator's fixtures give the pipeline.
+const fixtureRunID = "65a1b2c3d4e5f60718294001"

@@ -26,5 +26,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/projects/:groupId/clusters/:clusterName/snapshots/new", h.clusterPage)
 	e.POST("/projects/:groupId/clusters/:clusterName/snapshots", h.takeSnapshot)
 	e.POST("/projects/:groupId/clusters/:clusterName/exports", h.exportSnapshot)
+	e.GET("/projects/:groupId/pipelines/:pipelineName", h.pipelinePage)
+	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/new", h.pipelinePage)
+	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/:pipelineRunId", h.pipelineRunPage)
 	e.POST("/projects/:groupId/pipelines/:pipelineName/runs", h.triggerIngestion)
 }

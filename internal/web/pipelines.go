@@ -1,0 +1,134 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
+)
+
+func runView(r atlas.PipelineRun, byRun map[string]views.Job) views.PipelineRun {
+	v := views.PipelineRun{ID: r.ID, State: string(r.State), Phase: string(r.Phase), SnapshotID: r.SnapshotID, BackupFrequencyType: r.BackupFrequencyType,
+		DatasetName: r.DatasetName, CreatedAt: r.CreatedDate, UpdatedAt: r.LastUpdatedDate, BytesExported: r.Stats.BytesExported, NumDocs: r.Stats.NumDocs}
+	if r.ScheduledDeletionDate != nil {
+		v.ScheduledDeletion = *r.ScheduledDeletionDate
+	}
+	if p := r.DatasetRetentionPolicy; p != nil {
+		v.Retention = views.Retention{Units: string(p.Units), Value: p.Value}
+	}
+	if j, ok := byRun[r.ID]; ok {
+		v.Job = &j
+	}
+	return v
+}
+
+// pipelineTarget validates the pipeline path parameters and answers the
+// "pipelines are retired" page when Atlas no longer serves them.
+func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, error) {
+	g, err := h.projectParam(c)
+	if err != nil {
+		return atlas.Project{}, "", err
+	}
+	name := pathParam(c, "pipelineName")
+	if !form.ValidPipelineName(name) {
+		return atlas.Project{}, "", notFound()
+	}
+	p, err := h.jobs.Atlas().Projects.Get(c.Request().Context(), g)
+	if err != nil {
+		return p, "", atlasErr(err)
+	}
+	return p, name, nil
+}
+
+func (h *Handler) pipelinesGone(c echo.Context, p atlas.Project, name string) error {
+	return render(c, http.StatusNotFound, views.PipelinesUnavailablePage(views.PipelinesUnavailableView{
+		Page: h.page(c, "Pipelines unavailable", "projects"), Project: projectView(p), PipelineName: name}))
+}
+
+func (h *Handler) pipelinePage(c echo.Context) error {
+	p, name, err := h.pipelineTarget(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a := h.jobs.Atlas()
+	pl, err := a.Pipelines.Get(ctx, p.ID, name)
+	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+		return h.pipelinesGone(c, p, name)
+	}
+	if err != nil {
+		return atlasErr(err)
+	}
+	page := atoiDefault(c.QueryParam("page"), 1)
+	runs, err := a.Pipelines.ListRuns(ctx, p.ID, name, atlas.RunsOptions{ListOptions: atlas.ListOptions{PageNum: page, ItemsPerPage: 25}})
+	if err != nil {
+		return atlasErr(err)
+	}
+	pipelineJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 50)
+	if err != nil {
+		return err
+	}
+	byRun := map[string]views.Job{}
+	for _, j := range pipelineJobs {
+		if j.AtlasID != "" {
+			byRun[j.AtlasID] = jobView(j)
+		}
+	}
+	pipes, _, err := h.pipelines(c, p.ID)
+	if err != nil {
+		return atlasErr(err)
+	}
+	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: jobViews(pipelineJobs),
+		RunsPager: views.Pager{Page: page, HasNext: page*25 < runs.TotalCount}}
+	for _, vp := range pipes {
+		if vp.Name == pl.Name {
+			v.Pipeline = vp
+		}
+	}
+	for _, r := range runs.Results {
+		v.Runs = append(v.Runs, runView(r, byRun))
+	}
+	avail, err := a.Pipelines.ListAvailableSnapshots(ctx, p.ID, name, atlas.ListOptions{ItemsPerPage: 100})
+	if err != nil {
+		return atlasErr(err)
+	}
+	v.Trigger = views.IngestionForm{ProjectID: p.ID, PipelineName: name, SnapshotID: c.QueryParam(form.FieldSnapshotID),
+		RetentionUnits: c.QueryParam(form.FieldRetentionUnits), RetentionValue: c.QueryParam(form.FieldRetentionValue)}
+	v.Trigger.CSRFToken = csrfToken(c)
+	for _, s := range avail.Results {
+		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: s.Description})
+	}
+	return render(c, http.StatusOK, views.PipelinePage(v))
+}
+
+func (h *Handler) pipelineRunPage(c echo.Context) error {
+	p, name, err := h.pipelineTarget(c)
+	if err != nil {
+		return err
+	}
+	runID := pathParam(c, "pipelineRunId")
+	if !form.ValidPipelineRunID(runID) {
+		return notFound()
+	}
+	ctx := c.Request().Context()
+	run, err := h.jobs.Atlas().Pipelines.GetRun(ctx, p.ID, name, runID)
+	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+		return h.pipelinesGone(c, p, name)
+	}
+	if err != nil {
+		return atlasErr(err)
+	}
+	byRun := map[string]views.Job{}
+	if js, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 200); err == nil {
+		for _, j := range js {
+			byRun[j.AtlasID] = jobView(j)
+		}
+	}
+	return render(c, http.StatusOK, views.PipelineRunPage(views.PipelineRunView{Page: h.page(c, "Pipeline run", "projects"),
+		Project: projectView(p), PipelineName: name, Run: runView(run, byRun)}))
+}
