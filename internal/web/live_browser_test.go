@@ -1,0 +1,100 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/browsertest"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/live"
+	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/poller"
+	"github.com/snapdesk/snapdesk/internal/web"
+)
+
+// TestTakeSnapshotInBrowserUpdatesLive takes a snapshot from the cluster
+// page in headless Chromium (htmx POST), sees the new job row appear, then
+// lets the poller record Atlas finishing it and sees the row change to
+// succeeded without a reload (Postgres NOTIFY → server-sent event → htmx).
+func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
+	pool := dbtest.New(t)
+	clock := atlassim.NewManualClock(time.Now().UTC())
+	sim, err := atlassim.New(atlassim.Config{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
+	hub := live.NewHub(pool, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Run(ctx)
+	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	// Registered before the browser's cleanup, so it runs after the browser
+	// has closed its event stream.
+	t.Cleanup(srv.Close)
+	pcfg := poller.DefaultConfig()
+	pcfg.MinBackoff = time.Millisecond
+	p := poller.New(pcfg, svc, metrics.New(), log)
+
+	b := browsertest.New(t)
+	const retention = `form[data-testid="take-snapshot-form"] input[name="retentionInDays"]`
+	const newRow = `#jobs-feed tr[id^="job-"]`
+	err = chromedp.Run(b,
+		chromedp.Navigate(srv.URL+clusterPath),
+		chromedp.Poll(`(() => { const e = document.querySelector(`+strconv.Quote(retention)+`);
+			return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`, nil),
+		chromedp.Evaluate(`document.querySelector(`+strconv.Quote(retention)+`).focus()`, nil),
+		input.InsertText("2"),
+		chromedp.Click(`[data-testid="take-snapshot-submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(newRow+` [data-testid="state-badge"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="flash"]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("take snapshot in the browser: %v", err)
+	}
+	var state string
+	if err := chromedp.Run(b, chromedp.AttributeValue(newRow+` [data-testid="state-badge"]`, "data-state", &state, nil, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if state != "queued" {
+		t.Errorf("new row state = %q, want queued", state)
+	}
+	if n := sim.Calls()["takeGroupClusterBackupSnapshots"]; n != 1 {
+		t.Fatalf("Atlas asked %d times", n)
+	}
+	// Atlas finishes the snapshot; the poller records it.
+	clock.Advance(time.Hour)
+	if _, err := pool.Exec(ctx, `UPDATE jobs SET next_poll_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Cycle(ctx); err != nil || st.Transitions == 0 {
+		t.Fatalf("poll cycle: %+v, %v", st, err)
+	}
+	err = chromedp.Run(b, chromedp.WaitVisible(newRow+` [data-testid="state-badge"][data-state="succeeded"]`, chromedp.ByQuery))
+	if err != nil {
+		t.Fatalf("the row did not turn succeeded without a reload: %v", err)
+	}
+}
