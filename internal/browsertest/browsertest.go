@@ -7,6 +7,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,13 +68,20 @@ func New(t testing.TB) context.Context {
 }
 
 // ConsoleErrors collects the page's console errors and CSP violations
-// into the returned slice pointer while ctx lives.
-func ConsoleErrors(ctx context.Context) *[]string {
+// while ctx lives; the returned function gives those seen so far.
+func ConsoleErrors(ctx context.Context) func() []string {
+	var mu sync.Mutex
 	var errs []string
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if msg := consoleError(ev); msg != "" {
+			mu.Lock()
 			errs = append(errs, msg)
+			mu.Unlock()
 		}
 	})
-	return &errs
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(errs)
+	}
 }

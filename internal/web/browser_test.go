@@ -37,7 +37,7 @@ func TestHomePageInBrowser(t *testing.T) {
 	if !sseLoaded {
 		t.Error("the htmx SSE extension did not initialise")
 	}
-	if len(*errs) > 0 {
-		t.Errorf("console errors: %v", *errs)
+	if got := errs(); len(got) > 0 {
+		t.Errorf("console errors: %v", got)
 	}
 }
