@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,7 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 	p := poller.New(pcfg, svc, metrics.New(), log)
 
 	b := browsertest.New(t)
+	consoleErrs := browsertest.ConsoleErrors(b)
 	const retention = `form[data-testid="take-snapshot-form"] input[name="retentionInDays"]`
 	const newRow = `#jobs-feed tr[id^="job-"]`
 	err = chromedp.Run(b,
@@ -68,12 +70,21 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 			return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`, nil),
 		chromedp.Evaluate(`document.querySelector(`+strconv.Quote(retention)+`).focus()`, nil),
 		input.InsertText("2"),
+		// The expiry preview follows what is typed.
+		chromedp.Poll(`document.querySelector('[data-testid="snapshot-expiry"]').textContent.includes(`+strconv.Quote(time.Now().UTC().Add(48*time.Hour).Format("2006"))+`)`, nil),
 		chromedp.Click(`[data-testid="take-snapshot-submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(newRow+` [data-testid="state-badge"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="flash"]`, chromedp.ByQuery),
 	)
 	if err != nil {
 		t.Fatalf("take snapshot in the browser: %v", err)
+	}
+	var flash string
+	if err := chromedp.Run(b, chromedp.AttributeValue(`[data-testid="flash"]`, "class", &flash, nil, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(flash, "error") {
+		t.Errorf("flash after taking a snapshot is an error: %q", flash)
 	}
 	var state string
 	if err := chromedp.Run(b, chromedp.AttributeValue(newRow+` [data-testid="state-badge"]`, "data-state", &state, nil, chromedp.ByQuery)); err != nil {
@@ -96,5 +107,8 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 	err = chromedp.Run(b, chromedp.WaitVisible(newRow+` [data-testid="state-badge"][data-state="succeeded"]`, chromedp.ByQuery))
 	if err != nil {
 		t.Fatalf("the row did not turn succeeded without a reload: %v", err)
+	}
+	if got := consoleErrs(); len(got) > 0 {
+		t.Errorf("console errors: %v", got)
 	}
 }

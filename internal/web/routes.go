@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/assets"
+	"github.com/snapdesk/snapdesk/internal/views"
 )
 
 // routes lists every route of the app: the whole surface on one screen.
@@ -17,6 +18,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/jobs", h.jobsList)
 	e.GET("/jobs/:id", h.jobPage)
 	e.GET("/events", h.events)
+	e.GET(views.SnapshotExpiryURL, h.snapshotExpiry)
 	e.GET("/audit", h.auditPage)
 	e.GET("/audit.csv", h.auditDownload("csv"))
 	e.GET("/audit.json", h.auditDownload("json"))

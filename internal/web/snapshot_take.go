@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -79,3 +80,9 @@ func merge(a, b form.Errors) form.Errors {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// snapshotExpiry answers the Take snapshot form's live preview: the date a
+// snapshot kept for the typed number of days would expire.
+func (h *Handler) snapshotExpiry(c echo.Context) error {
+	return render(c, http.StatusOK, views.SnapshotExpiry(time.Now(), c.QueryParam(form.FieldRetentionInDays)))
+}
