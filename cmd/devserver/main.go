@@ -47,6 +47,11 @@ func run(ctx context.Context) error {
 		defer stopSim()
 		say("Atlas simulator (no Atlas account needed) at %s; its state is kept in .data/atlas-sim.json", simURL)
 	}
+	if os.Getenv("AUTH_MODE") == "" {
+		// Pick a seeded user at /auth/dev; the server still refuses this
+		// unless it listens on loopback.
+		os.Setenv("AUTH_MODE", "dev")
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err

@@ -15,16 +15,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-isatty"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/audit"
+	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
@@ -67,6 +71,7 @@ type core struct {
 	pool    *pgxpool.Pool
 	metrics *metrics.Metrics
 	jobs    *jobs.Service
+	rules   *policy.Current
 }
 
 func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, error) {
@@ -95,9 +100,68 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, 
 		return nil, err
 	}
 	log.Info("atlas", "config", cfg.Atlas)
-	// Until sign-in and roles are configured, every request acts as the dev identity.
-	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
-	return &core{pool: pool, metrics: m, jobs: svc}, nil
+	rules, err := openPolicy(cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
+	svc.SetApprovals(rules)
+	return &core{pool: pool, metrics: m, jobs: svc, rules: rules}, nil
+}
+
+// openPolicy reads the roles policy: the file when one is configured,
+// else (development sign-in only) the seeded users' built-in policy.
+func openPolicy(cfg config.Config) (*policy.Current, error) {
+	if cfg.Auth.PolicyFile != "" {
+		return policy.Open(cfg.Auth.PolicyFile)
+	}
+	if cfg.Auth.Mode == config.AuthDev {
+		return policy.Fixed(auth.DevPolicy()), nil
+	}
+	return nil, &config.Error{Var: "SNAPDESK_POLICY_FILE", Want: "the path of the YAML roles policy"}
+}
+
+// watchPolicy reloads the policy on SIGHUP and on change, auditing each
+// reload (a refused file is audited too, and the old policy stays).
+func (c *core) watchPolicy(ctx context.Context, log *slog.Logger) {
+	err := c.rules.Watch(ctx, func(trigger string, p *policy.Policy, err error) {
+		e := audit.Event{Actor: identity.User{Subject: "snapdesk", Name: "Snapdesk"}, Action: "policy.reload",
+			Params: map[string]any{"trigger": trigger, "file": c.rules.Path()}, Outcome: audit.OK}
+		if err != nil {
+			e.Outcome, e.Message = audit.Error, "policy file refused, the previous policy stays in force: "+err.Error()
+			log.Error("policy reload refused", "err", err, "trigger", trigger)
+		} else {
+			e.Params["digest"] = p.Digest
+			e.Message = fmt.Sprintf("policy reloaded: %d grants, %d approval rules", len(p.Grants), len(p.Approvals))
+			log.Info("policy reloaded", "trigger", trigger, "grants", len(p.Grants))
+		}
+		if aerr := db.Transact(ctx, c.pool, func(tx pgx.Tx) error {
+			_, err := audit.Append(ctx, tx, e)
+			return err
+		}); aerr != nil {
+			log.Error("audit policy reload", "err", aerr)
+		}
+	})
+	if err != nil {
+		log.Error("policy watch stopped", "err", err)
+	}
+}
+
+// signIn sets up sessions and OIDC (or development sign-in).
+func signIn(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) (*auth.Sessions, *auth.OIDC, error) {
+	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: cfg.Auth.SessionIdleTimeout, Lifetime: cfg.Auth.SessionLifetime,
+		Secure: cfg.PublicURL.Scheme == "https"})
+	if cfg.Auth.Mode == config.AuthDev {
+		return sessions, nil, nil
+	}
+	o, err := auth.NewOIDC(ctx, auth.OIDCConfig{IssuerURL: cfg.Auth.IssuerURL, ClientID: cfg.Auth.ClientID, ClientSecret: cfg.Auth.ClientSecret,
+		RedirectURL: cfg.Auth.RedirectURL, GroupsClaim: cfg.Auth.GroupsClaim, Scopes: cfg.Auth.Scopes})
+	if err != nil {
+		sessions.Close()
+		return nil, nil, err
+	}
+	return sessions, o, nil
 }
 
 func (c *core) newPoller(cfg config.Config, log *slog.Logger) *poller.Poller {
@@ -141,13 +205,23 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		background.Wait()
 	}()
 	background.Go(func() { hub.Run(bgCtx) })
+	background.Go(func() { c.watchPolicy(bgCtx, log) })
 	if cfg.Poller {
 		p := c.newPoller(cfg, log)
 		background.Go(func() { p.Run(bgCtx) })
 	}
 
+	sessions, oidc, err := signIn(ctx, cfg, pool)
+	if err != nil {
+		return err
+	}
+	defer sessions.Close()
+	if cfg.Auth.Mode == config.AuthDev {
+		log.Warn("development sign-in: anyone who reaches this server can act as any seeded user", "addr", cfg.HTTPAddr)
+	}
 	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
-		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https"})
+		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
+		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

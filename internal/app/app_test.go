@@ -33,6 +33,7 @@ func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
 			"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
 			"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
 			"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
+			"AUTH_MODE":                   "dev",
 		}[k]
 	})
 	if err != nil {

@@ -21,8 +21,11 @@ type Filter struct {
 	// ProjectIDs, when not nil, limits the records to these projects (and
 	// to records about no project, such as sign-ins, only when it holds "").
 	ProjectIDs []string
-	Outcome    Outcome
-	From, To   time.Time
+	// ProjectScopedOnly leaves out records about no project (sign-ins,
+	// refused requests, policy reloads): only admins of every project see those.
+	ProjectScopedOnly bool
+	Outcome           Outcome
+	From, To          time.Time
 }
 
 const selectColumns = `id, at, actor_subject, actor_email, actor_name, action, project_id, cluster_name,
@@ -47,6 +50,9 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.ProjectIDs != nil {
 		add("project_id = ANY(?)", f.ProjectIDs)
+	}
+	if f.ProjectScopedOnly {
+		conds = append(conds, "project_id <> ''")
 	}
 	if f.Outcome != "" {
 		add("outcome = ?", string(f.Outcome))

@@ -45,7 +45,40 @@ type Config struct {
 	ReturnToHosts []string
 	// Atlas is how to reach Atlas (MONGODB_ATLAS_* variables).
 	Atlas atlas.Config
+	// Auth is how people sign in and what they may do.
+	Auth Auth
 }
+
+// Auth is the sign-in and authorization configuration.
+type Auth struct {
+	// Mode is "oidc" (the default) or "dev" (pick a seeded user; AUTH_MODE).
+	Mode string
+	// DevAllowRemote lets dev mode listen beyond loopback (SNAPDESK_DEV_AUTH_ALLOW_REMOTE).
+	DevAllowRemote bool
+	// IssuerURL, ClientID, ClientSecret, RedirectURL, GroupsClaim and Scopes
+	// register Snapdesk at the OpenID provider (OIDC_* variables).
+	IssuerURL    string
+	ClientID     string
+	ClientSecret string `json:"-"`
+	RedirectURL  string
+	GroupsClaim  string
+	Scopes       []string
+	// PolicyFile is the YAML roles policy (SNAPDESK_POLICY_FILE); required
+	// with OIDC, optional in dev mode (a built-in policy for the seeded users).
+	PolicyFile string
+	// SessionIdleTimeout and SessionLifetime bound sessions.
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	// FrameAncestors are the portal origins allowed to frame Snapdesk
+	// (SNAPDESK_FRAME_ANCESTORS); none by default.
+	FrameAncestors []string
+}
+
+// AuthModes.
+const (
+	AuthOIDC = "oidc"
+	AuthDev  = "dev"
+)
 
 // Var describes one environment variable for the README and error messages.
 type Var struct {
@@ -64,6 +97,17 @@ var Vars = []Var{
 	{"SNAPDESK_RETURN_TO_HOSTS", "(none)", "comma-separated host[:port] of portals return_to may lead back to (https only)"},
 	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
 	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
+	{"AUTH_MODE", "oidc (`make run`: dev)", "oidc, or dev: a sign-in page to pick a seeded user, refused unless SNAPDESK_ADDR is loopback"},
+	{"SNAPDESK_DEV_AUTH_ALLOW_REMOTE", "false", "true lets dev sign-in listen beyond loopback (never in production)"},
+	{"OIDC_ISSUER_URL", "(required with oidc)", "the provider's issuer URL (https; http only for loopback)"},
+	{"OIDC_CLIENT_ID / OIDC_CLIENT_SECRET", "(required with oidc)", "the client registration; OIDC_CLIENT_SECRET_FILE reads a file"},
+	{"OIDC_REDIRECT_URL", "<SNAPDESK_PUBLIC_URL>/auth/callback", "absolute URL registered at the provider"},
+	{"OIDC_GROUPS_CLAIM", "groups", "ID token claim holding the person's groups"},
+	{"OIDC_SCOPES", "(none)", "extra scopes, space- or comma-separated (openid email profile are always asked)"},
+	{"SNAPDESK_POLICY_FILE", "(required with oidc; dev: built-in)", "path of the YAML roles policy; reloaded on SIGHUP and on change"},
+	{"SNAPDESK_SESSION_IDLE_TIMEOUT", "1h", "Go duration between 5m and 24h"},
+	{"SNAPDESK_SESSION_LIFETIME", "12h", "Go duration between 1h and 720h"},
+	{"SNAPDESK_FRAME_ANCESTORS", "(none: 'none')", "space- or comma-separated https origins of portals that may frame Snapdesk"},
 	{"MONGODB_ATLAS_BASE_URL", "https://cloud.mongodb.com (`make run`: the embedded simulator)", "absolute http(s) URL"},
 	{"MONGODB_ATLAS_CLIENT_ID / MONGODB_ATLAS_CLIENT_SECRET", "(none)", "a service account (recommended); `_FILE` variants read a file"},
 	{"MONGODB_ATLAS_PUBLIC_API_KEY / MONGODB_ATLAS_PRIVATE_API_KEY", "(none)", "an API key (Digest), instead of a service account"},
@@ -105,6 +149,7 @@ func Load(getenv func(string) string) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 	c.PublicURL = r.httpURL("SNAPDESK_PUBLIC_URL", "http://"+c.HTTPAddr)
+	c.Auth = r.auth(c)
 	return c, errors.Join(r.errs...)
 }
 
@@ -188,4 +233,89 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	}
 	r.fail(name, v, "one of "+strings.Join(allowed, ", "))
 	return def
+}
+
+func (r *reader) auth(c Config) Auth {
+	a := Auth{
+		Mode:               r.oneOf("AUTH_MODE", AuthOIDC, AuthOIDC, AuthDev),
+		DevAllowRemote:     r.boolean("SNAPDESK_DEV_AUTH_ALLOW_REMOTE", false),
+		GroupsClaim:        r.str("OIDC_GROUPS_CLAIM", "groups"),
+		PolicyFile:         r.str("SNAPDESK_POLICY_FILE", ""),
+		SessionIdleTimeout: r.duration("SNAPDESK_SESSION_IDLE_TIMEOUT", time.Hour, 5*time.Minute, 24*time.Hour),
+		SessionLifetime:    r.duration("SNAPDESK_SESSION_LIFETIME", 12*time.Hour, time.Hour, 720*time.Hour),
+		Scopes:             strings.FieldsFunc(r.str("OIDC_SCOPES", ""), isListSep),
+	}
+	if a.SessionIdleTimeout > a.SessionLifetime {
+		r.fail("SNAPDESK_SESSION_IDLE_TIMEOUT", a.SessionIdleTimeout.String(), "at most SNAPDESK_SESSION_LIFETIME")
+	}
+	for _, o := range strings.FieldsFunc(r.str("SNAPDESK_FRAME_ANCESTORS", ""), isListSep) {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || strings.ContainsAny(o, "*;'") {
+			r.fail("SNAPDESK_FRAME_ANCESTORS", o, "https origins such as https://portal.example.com")
+			continue
+		}
+		a.FrameAncestors = append(a.FrameAncestors, u.Scheme+"://"+u.Host)
+	}
+	if a.PolicyFile != "" {
+		if _, err := os.Stat(a.PolicyFile); err != nil {
+			r.fail("SNAPDESK_POLICY_FILE", a.PolicyFile, "a readable YAML policy file ("+err.Error()+")")
+		}
+	}
+	if a.Mode == AuthDev {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err == nil && !a.DevAllowRemote && !isLoopback(c.HTTPAddr) {
+			r.fail("AUTH_MODE", a.Mode, "oidc: development sign-in lets anyone be anyone, so it only listens on loopback (SNAPDESK_ADDR=127.0.0.1:port) unless SNAPDESK_DEV_AUTH_ALLOW_REMOTE=true")
+		}
+		return a
+	}
+	issuer := r.str("OIDC_ISSUER_URL", "")
+	if u, err := url.Parse(issuer); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Host))) {
+		r.fail("OIDC_ISSUER_URL", issuer, "the provider's https issuer URL, e.g. https://login.example.com/realms/staff (or AUTH_MODE=dev for development)")
+	}
+	a.IssuerURL = strings.TrimSuffix(issuer, "/")
+	if a.ClientID = r.str("OIDC_CLIENT_ID", ""); a.ClientID == "" {
+		r.fail("OIDC_CLIENT_ID", "", "the client id registered at the provider")
+	}
+	a.ClientSecret = r.secret("OIDC_CLIENT_SECRET")
+	if a.ClientSecret == "" {
+		r.errs = append(r.errs, &Error{Var: "OIDC_CLIENT_SECRET", Value: "", Want: "the client secret, or OIDC_CLIENT_SECRET_FILE naming a file holding it"})
+	}
+	redirect := r.httpURL("OIDC_REDIRECT_URL", c.PublicURL.String()+"/auth/callback")
+	a.RedirectURL = redirect.String()
+	if a.PolicyFile == "" {
+		r.fail("SNAPDESK_POLICY_FILE", "", "the path of the YAML roles policy (deny by default: without one nobody could do anything)")
+	}
+	return a
+}
+
+// secret reads name, or the file named by name_FILE (container secrets).
+// Its value never appears in an error.
+func (r *reader) secret(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	f := strings.TrimSpace(r.getenv(name + "_FILE"))
+	if f == "" {
+		return ""
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		r.fail(name+"_FILE", f, "a readable file ("+err.Error()+")")
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func isListSep(r rune) bool { return r == ',' || r == ' ' }
+
+// isLoopback reports whether a host[:port] names only the loopback interface.
+func isLoopback(hostPort string) bool {
+	host := hostPort
+	if h, _, err := net.SplitHostPort(hostPort); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

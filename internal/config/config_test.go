@@ -1,7 +1,10 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +25,8 @@ func env(m map[string]string) func(string) string {
 			return "mdb_sa_id_x"
 		case "MONGODB_ATLAS_CLIENT_SECRET":
 			return "mdb_sa_sk_x"
+		case "AUTH_MODE":
+			return "dev"
 		}
 		return ""
 	}
@@ -88,5 +93,77 @@ func TestAtlasCredentialsRequired(t *testing.T) {
 	var aerr *atlas.ConfigError
 	if !errors.As(err, &aerr) || !strings.Contains(err.Error(), "MONGODB_ATLAS_CLIENT_ID") {
 		t.Fatalf("Load without Atlas credentials = %v", err)
+	}
+}
+
+func TestOIDCModeNeedsItsRegistrationAndAPolicy(t *testing.T) {
+	_, err := Load(env(map[string]string{"AUTH_MODE": "oidc"}))
+	var names []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *Error
+		if errors.As(e, &ce) {
+			names = append(names, ce.Var)
+		}
+	}
+	want := []string{"OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "SNAPDESK_POLICY_FILE"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("variables named (-want +got):\n%s", diff)
+	}
+}
+
+func TestOIDCSecretFromFileIsReadAndNeverEchoed(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	policyFile := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(secretFile, []byte("s3cr3t-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policyFile, []byte("grants: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"AUTH_MODE": "oidc", "OIDC_ISSUER_URL": "https://login.example.com/realms/staff",
+		"OIDC_CLIENT_ID": "snapdesk", "OIDC_CLIENT_SECRET_FILE": secretFile, "SNAPDESK_POLICY_FILE": policyFile,
+		"SNAPDESK_PUBLIC_URL": "https://snapdesk.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Auth.ClientSecret != "s3cr3t-value" || c.Auth.RedirectURL != "https://snapdesk.example.com/auth/callback" {
+		t.Errorf("auth = secret %q, redirect %q", c.Auth.ClientSecret, c.Auth.RedirectURL)
+	}
+	if b, _ := json.Marshal(c.Auth); strings.Contains(string(b), "s3cr3t") {
+		t.Errorf("the client secret is in the config's JSON: %s", b)
+	}
+	_, err = Load(env(map[string]string{"AUTH_MODE": "oidc", "OIDC_ISSUER_URL": "http://login.example.com",
+		"OIDC_CLIENT_ID": "snapdesk", "OIDC_CLIENT_SECRET_FILE": filepath.Join(dir, "missing"), "SNAPDESK_POLICY_FILE": policyFile}))
+	if err == nil || !strings.Contains(err.Error(), "OIDC_CLIENT_SECRET_FILE") || !strings.Contains(err.Error(), "OIDC_ISSUER_URL") {
+		t.Errorf("plain-http issuer and a missing secret file: err = %v", err)
+	}
+}
+
+func TestDevSignInOnlyOnLoopback(t *testing.T) {
+	if _, err := Load(env(map[string]string{"SNAPDESK_ADDR": "127.0.0.1:8080"})); err != nil {
+		t.Errorf("dev mode on loopback: %v", err)
+	}
+	_, err := Load(env(map[string]string{"SNAPDESK_ADDR": "0.0.0.0:8080"}))
+	if err == nil || !strings.Contains(err.Error(), "AUTH_MODE") {
+		t.Errorf("dev mode on 0.0.0.0: err = %v, want AUTH_MODE refused", err)
+	}
+	if _, err := Load(env(map[string]string{"SNAPDESK_ADDR": "0.0.0.0:8080", "SNAPDESK_DEV_AUTH_ALLOW_REMOTE": "true"})); err != nil {
+		t.Errorf("dev mode on 0.0.0.0 with the override: %v", err)
+	}
+}
+
+func TestFrameAncestorsAreHTTPSOrigins(t *testing.T) {
+	c, err := Load(env(map[string]string{"SNAPDESK_FRAME_ANCESTORS": "https://portal.example.com, https://intra.example.org/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"https://portal.example.com", "https://intra.example.org"}, c.Auth.FrameAncestors); diff != "" {
+		t.Error(diff)
+	}
+	for _, bad := range []string{"http://portal.example.com", "*", "https://a.example.com/path", "'self'"} {
+		if _, err := Load(env(map[string]string{"SNAPDESK_FRAME_ANCESTORS": bad})); err == nil {
+			t.Errorf("SNAPDESK_FRAME_ANCESTORS=%q accepted", bad)
+		}
 	}
 }

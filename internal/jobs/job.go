@@ -29,20 +29,23 @@ type State string
 
 // States. A job goes requested → submitted → queued → running → one of the
 // terminal states; unknown means the outcome of the Atlas call is being
-// reconciled.
+// reconciled. An export the policy holds for a second person's approval
+// starts in awaiting_approval and goes on to requested once approved, or
+// to cancelled when rejected or when the approval lapses.
 const (
-	StateRequested State = "requested"
-	StateSubmitted State = "submitted"
-	StateQueued    State = "queued"
-	StateRunning   State = "running"
-	StateSucceeded State = "succeeded"
-	StateFailed    State = "failed"
-	StateCancelled State = "cancelled"
-	StateUnknown   State = "unknown"
+	StateAwaitingApproval State = "awaiting_approval"
+	StateRequested        State = "requested"
+	StateSubmitted        State = "submitted"
+	StateQueued           State = "queued"
+	StateRunning          State = "running"
+	StateSucceeded        State = "succeeded"
+	StateFailed           State = "failed"
+	StateCancelled        State = "cancelled"
+	StateUnknown          State = "unknown"
 )
 
 // States lists every state, for filters.
-var States = []State{StateRequested, StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled, StateUnknown}
+var States = []State{StateAwaitingApproval, StateRequested, StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled, StateUnknown}
 
 // IsTerminal reports whether the job has ended.
 func (s State) IsTerminal() bool {
@@ -98,6 +101,11 @@ type Job struct {
 	LastProgressAt time.Time
 	// UnchangedPolls counts polls in a row that saw no change (for backoff).
 	UnchangedPolls int
+	// ApprovalExpiresAt is when an export awaiting approval lapses.
+	ApprovalExpiresAt *time.Time
+	// ApprovedBy is the second person who approved the export, if one did.
+	ApprovedBy identity.User
+	ApprovedAt *time.Time
 }
 
 // Target is the cluster or pipeline the job acts on.

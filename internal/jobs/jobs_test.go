@@ -148,7 +148,7 @@ func TestCrashBetweenAtlasCallAndRecordIsReconciled(t *testing.T) {
 				t.Fatalf("after the crash: %+v", got)
 			}
 			// The restart finds it once the grace period has passed.
-			if _, err := e.pool.Exec(ctx, `UPDATE jobs SET created_at = created_at - interval '10 minutes' WHERE id = $1`, j.ID); err != nil {
+			if _, err := e.pool.Exec(ctx, `UPDATE jobs SET created_at = created_at - interval '10 minutes', updated_at = updated_at - interval '10 minutes' WHERE id = $1`, j.ID); err != nil {
 				t.Fatal(err)
 			}
 			n, err := e.svc.Reconcile(ctx)

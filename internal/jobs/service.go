@@ -42,6 +42,9 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 
+	// approvals, when set, holds some exports for a second person's approval.
+	approvals Approvals
+
 	// afterAtlasCall, when set, runs between the Atlas call and the second
 	// write; tests use it to simulate a crash there.
 	afterAtlasCall func(j Job) error
@@ -216,14 +219,10 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 	}
 	j := Job{Kind: KindExport, ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID,
 		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
-	return s.submit(ctx, u, o, "export.create", j, func(ctx context.Context, j Job) (Change, error) {
-		data := append([]atlas.Label{{Key: MarkerJob, Value: j.ID}, {Key: MarkerRequestedBy, Value: who(u)}}, r.CustomData...)
-		exp, err := s.atlas.Exports.Create(ctx, r.ProjectID, r.ClusterName, atlas.CreateExportRequest{SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID, CustomData: data})
-		if err != nil {
-			return Change{}, err
-		}
-		return ExportChange(exp), nil
-	})
+	if required, expireAfter := s.exportNeedsApproval(r.ProjectID); required {
+		return s.hold(ctx, u, o, j, expireAfter)
+	}
+	return s.submit(ctx, u, o, "export.create", j, s.createExport(j))
 }
 
 // TriggerIngestion records an ingestion job, then asks Atlas for the run.
@@ -340,7 +339,13 @@ func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action 
 	case err != nil:
 		return Job{}, err
 	}
+	return s.call(ctx, u, o, action, j, call)
+}
 
+// call asks Atlas for what the recorded job j describes and records the
+// answer (second transaction).
+func (s *Service) call(ctx context.Context, u identity.User, o Origin, action string, j Job, call func(context.Context, Job) (Change, error)) (Job, error) {
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName, SnapshotID: j.SnapshotID, JobID: j.ID}
 	// The call must not be cut short by the person closing the tab.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
@@ -368,7 +373,7 @@ func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action 
 		change = Change{To: StateFailed, Message: callErr.Error(), Source: SourceUser}
 	}
 	next := s.now().Add(2 * time.Second)
-	err = db.Transact(callCtx, s.store.pool, func(tx pgx.Tx) error {
+	err := db.Transact(callCtx, s.store.pool, func(tx pgx.Tx) error {
 		if _, err := s.store.Apply(callCtx, tx, j, change, &next); err != nil {
 			return err
 		}

@@ -36,7 +36,8 @@ var ErrMoved = errors.New("jobs: job already moved on")
 const jobColumns = `id::text, kind, project_id, COALESCE(cluster_name, ''), COALESCE(pipeline_name, ''),
 	COALESCE(snapshot_id, ''), COALESCE(export_bucket_id, ''), COALESCE(atlas_id, ''), params, state, atlas_state,
 	progress, error_code, error_message, requested_by_subject, requested_by_email, requested_by_name,
-	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls`
+	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls,
+	approval_expires_at, approved_by_subject, approved_by_email, approved_by_name, approved_at`
 
 func scanJob(row pgx.Row) (Job, error) {
 	var j Job
@@ -44,7 +45,8 @@ func scanJob(row pgx.Row) (Job, error) {
 	err := row.Scan(&j.ID, &j.Kind, &j.ProjectID, &j.ClusterName, &j.PipelineName, &j.SnapshotID, &j.ExportBucketID,
 		&j.AtlasID, &params, &j.State, &j.AtlasState, &progress, &j.ErrorCode, &j.ErrorMessage,
 		&j.RequestedBy.Subject, &j.RequestedBy.Email, &j.RequestedBy.Name, &j.IdempotencyKey,
-		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls)
+		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls,
+		&j.ApprovalExpiresAt, &j.ApprovedBy.Subject, &j.ApprovedBy.Email, &j.ApprovedBy.Name, &j.ApprovedAt)
 	if err != nil {
 		return j, err
 	}
@@ -364,11 +366,12 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration) ([
 }
 
 // Unresolved returns jobs whose Atlas outcome is not known: unknown ones,
-// and requested ones older than cutoff (the process may have died between
+// and requested ones untouched since cutoff (updated_at, not created_at: an
+// approved export becomes requested long after it was created) (the process may have died between
 // writing the job and calling Atlas, or before recording the answer).
 func (s *Store) Unresolved(ctx context.Context, cutoff time.Time, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state = 'unknown' OR (state = 'requested' AND created_at < $1)
+		WHERE state = 'unknown' OR (state = 'requested' AND updated_at < $1)
 		ORDER BY created_at LIMIT $2`, cutoff, limit)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: unresolved: %w", err)

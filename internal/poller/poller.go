@@ -77,6 +77,11 @@ func (p *Poller) Run(ctx context.Context) {
 				p.metrics.Reconciliations.WithLabelValues("resolved").Add(float64(n))
 				p.log.Info("poller: reconciled jobs", "count", n)
 			}
+			if n, err := p.svc.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
+				p.log.Warn("poller: expire approvals", "err", err)
+			} else if n > 0 {
+				p.log.Info("poller: cancelled exports whose approval lapsed", "count", n)
+			}
 		}
 		if _, err := p.Cycle(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("poller: cycle", "err", err)

@@ -23,6 +23,7 @@ func (h *Handler) auditFilter(c echo.Context) (audit.Filter, form.AuditFilter, f
 	if visible := h.visibleProjects(c); visible != nil {
 		af.ProjectIDs = visible
 	}
+	af.ProjectScopedOnly = !h.jobs.Authorizer().Can(c.Request().Context(), currentUser(c), identity.AllProjects, identity.PermAuditDownload)
 	return af, f, errs
 }
 

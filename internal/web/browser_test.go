@@ -15,6 +15,7 @@ func TestHomePageInBrowser(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
+	signInBrowser(t, ctx, srv.URL, "viewer")
 	var title string
 	var htmxVersion string
 	var sseLoaded bool

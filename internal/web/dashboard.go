@@ -13,13 +13,11 @@ import (
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
-// currentUser is the person behind the request: the signed-in user once
-// sign-in is configured, until then the development identity.
+// currentUser is the signed-in person behind the request (requireSignIn
+// lets no anonymous request reach a handler that asks).
 func currentUser(c echo.Context) identity.User {
-	if u, ok := identity.FromContext(c.Request().Context()); ok {
-		return u
-	}
-	return identity.DevUser
+	u, _ := identity.FromContext(c.Request().Context())
+	return u
 }
 
 // visibleProjects limits job and audit queries to what the user may see

@@ -3,7 +3,6 @@ package web_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,12 +14,6 @@ import (
 )
 
 const clusterPath = "/projects/" + atlassim.FixtureProjectID + "/clusters/" + atlassim.FixtureReplicaSetCluster
-
-// browser is an HTTP client with cookies that does not follow redirects.
-func browser(t *testing.T) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
 
 func fetch(t *testing.T, c *http.Client, req *http.Request) (*http.Response, *goquery.Document) {
 	t.Helper()
@@ -55,7 +48,7 @@ func post(srvURL, path string, v url.Values) *http.Request {
 
 func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
-	c := browser(t)
+	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
 	resp, doc := fetch(t, c, req)
 	if resp.StatusCode != 200 {
@@ -99,7 +92,7 @@ func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
 	if doc.Find(`[data-testid="timeline-event"]`).Length() < 2 {
 		t.Errorf("timeline has %d events, want requested and queued", doc.Find(`[data-testid="timeline-event"]`).Length())
 	}
-	if !strings.Contains(doc.Find(`[data-testid="job-requester"]`).Text(), "Dev Operator") {
+	if !strings.Contains(doc.Find(`[data-testid="job-requester"]`).Text(), "Oscar Operator") {
 		t.Errorf("requester = %q", doc.Find(`[data-testid="job-requester"]`).Text())
 	}
 
@@ -113,7 +106,7 @@ func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
 
 func TestStateChangingRequestsNeedCSRFToken(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
-	c := browser(t)
+	c := signedIn(t, srv, "operator")
 	resp, _ := fetch(t, c, post(srv.URL, clusterPath+"/snapshots", url.Values{"retentionInDays": {"1"}}))
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST without a CSRF token = %d, want 403", resp.StatusCode)
@@ -186,7 +179,7 @@ func actionForm(t *testing.T, doc *goquery.Document, suffix string) (string, url
 
 func TestExportAndIngestFromTheClusterPage(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
-	c := browser(t)
+	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
 	_, doc := fetch(t, c, req)
 
@@ -223,7 +216,7 @@ func TestExportAndIngestFromTheClusterPage(t *testing.T) {
 
 func TestAuditPageAndDownloads(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
-	c := browser(t)
+	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
 	_, doc := fetch(t, c, req)
 	_, v := actionForm(t, doc, "/snapshots")
@@ -235,11 +228,25 @@ func TestAuditPageAndDownloads(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "snapshot.take") {
 		t.Fatalf("audit page = %d, lacks the action", resp.StatusCode)
 	}
-	resp, body = get(t, srv.URL+"/audit.csv")
+	// Operators read the trail; only admins download it.
+	if resp, _ := fetch(t, c, mustGet(srv.URL+"/audit.csv")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("operator's CSV download = %d, want 403", resp.StatusCode)
+	}
+	admin := signedIn(t, srv, "admin")
+	download := func(path string) (*http.Response, string) {
+		resp, err := admin.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body = download("/audit.csv?project=" + atlassim.FixtureProjectID)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || strings.Count(body, "\n") != 3 {
 		t.Errorf("CSV = %d %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	resp, body = get(t, srv.URL+"/audit.json?action=snapshot.take")
+	resp, body = download("/audit.json?action=snapshot.take")
 	if resp.StatusCode != 200 || strings.Count(body, "\n") != 1 || !strings.Contains(body, `"errorCode"`) {
 		t.Errorf("JSON = %d:\n%s", resp.StatusCode, body)
 	}
@@ -266,3 +273,11 @@ func TestPipelinePages(t *testing.T) {
 
 // fixtureRunID is the finished run the simulator's fixtures give the pipeline.
 const fixtureRunID = "65a1b2c3d4e5f60718294001"
+
+func mustGet(u string) *http.Request {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		panic(err)
+	}
+	return req
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -15,7 +16,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/snapdesk/snapdesk/internal/assets"
+	"github.com/snapdesk/snapdesk/internal/audit"
+	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -33,8 +38,17 @@ type Deps struct {
 	Jobs    *jobs.Service
 	// ReturnToHosts are the portal hosts return_to may send people back to.
 	ReturnToHosts []string
-	// SecureCookies marks cookies Secure (when served over https).
+	// SecureCookies marks cookies Secure and sends HSTS (served over https).
 	SecureCookies bool
+	// Sessions keeps sign-in sessions; required.
+	Sessions *auth.Sessions
+	// OIDC signs people in at the identity provider; nil with DevSignIn.
+	OIDC *auth.OIDC
+	// DevSignIn offers the seeded users' picker instead of OIDC, with a
+	// banner on every page.
+	DevSignIn bool
+	// FrameAncestors are the portal origins that may frame the pages.
+	FrameAncestors []string
 }
 
 // Handler holds the dependencies of every route.
@@ -45,6 +59,10 @@ type Handler struct {
 	metrics *metrics.Metrics
 	live    *live.Hub
 	jobs    *jobs.Service
+
+	sessions *auth.Sessions
+	oidc     *auth.OIDC
+	devMode  bool
 
 	returnPolicy form.ReturnPolicy
 }
@@ -58,7 +76,11 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, returnPolicy: policy}
+	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
+		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
+	}
+	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, returnPolicy: policy,
+		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -76,8 +98,12 @@ func New(d Deps) (*echo.Echo, error) {
 		},
 	}))
 	e.Use(h.accessLog)
-	e.Use(securityHeaders(d.SecureCookies))
+	e.Use(securityHeaders(d.SecureCookies, d.FrameAncestors))
 	e.Use(middleware.BodyLimit("1M"))
+	// Sessions for everything but static files and probes, which must stay
+	// cheap and never set cookies.
+	e.Use(skip(isProbeOrStatic, echo.WrapMiddleware(d.Sessions.LoadAndSave)))
+	e.Use(skip(isProbeOrStatic, h.loadUser))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		CookieName:     "snapdesk_csrf",
@@ -87,9 +113,13 @@ func New(d Deps) (*echo.Echo, error) {
 		CookieSameSite: http.SameSiteStrictMode,
 		ErrorHandler: func(err error, c echo.Context) error {
 			h.log.WarnContext(c.Request().Context(), "csrf refused", "path", c.Request().URL.Path, "remote", c.RealIP(), "request_id", requestID(c))
+			u, _ := identity.FromContext(c.Request().Context())
+			h.recordAuth(c, u, "csrf.refused", audit.Denied, "request refused: missing or wrong CSRF token")
 			return &Error{Status: http.StatusForbidden, Msg: "This form has expired or did not come from Snapdesk. Reload the page and try again.", Err: err}
 		},
 	}))
+	e.Use(h.requireSignIn)
+	h.signInRoutes(e)
 	h.routes(e)
 	return e, nil
 }
@@ -100,14 +130,39 @@ func csrfToken(c echo.Context) string {
 	return t
 }
 
-// securityHeaders sets a strict policy: no inline script, no framing.
-func securityHeaders(https bool) echo.MiddlewareFunc {
+// skip runs mw except for requests the skipper picks.
+func skip(skipper func(path string) bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := mw(next)
+		return func(c echo.Context) error {
+			if skipper(c.Request().URL.Path) {
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
+}
+
+func isProbeOrStatic(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics" || strings.HasPrefix(path, assets.Prefix)
+}
+
+// securityHeaders sets a strict policy: no inline script, and framing only
+// by the configured portal origins.
+func securityHeaders(https bool, frameAncestors []string) echo.MiddlewareFunc {
+	ancestors := "'none'"
+	if len(frameAncestors) > 0 {
+		ancestors = strings.Join(frameAncestors, " ")
+	}
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors " + ancestors + "; object-src 'none'"
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
-			hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+			hd.Set("Content-Security-Policy", csp)
 			hd.Set("X-Content-Type-Options", "nosniff")
-			hd.Set("X-Frame-Options", "DENY")
+			if len(frameAncestors) == 0 {
+				hd.Set("X-Frame-Options", "DENY") // for browsers without CSP frame-ancestors
+			}
 			hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 			hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 			if https {
@@ -130,9 +185,11 @@ func render(c echo.Context, status int, component templ.Component) error {
 
 // page is the layout view model for this request.
 func (h *Handler) page(c echo.Context, title, nav string) views.Page {
-	u := currentUser(c)
-	return views.Page{Title: title, Nav: nav, Version: h.version, CSRFToken: csrfToken(c),
-		User: &views.User{Name: u.Display(), Email: u.Email}, DevSignIn: true}
+	p := views.Page{Title: title, Nav: nav, Version: h.version, CSRFToken: csrfToken(c), DevSignIn: h.devMode}
+	if u, ok := identity.FromContext(c.Request().Context()); ok {
+		p.User = &views.User{Name: u.Display(), Email: u.Email}
+	}
+	return p
 }
 
 // healthz answers while the process is alive.

@@ -15,12 +15,13 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/browsertest"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
@@ -43,12 +44,14 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
+	svc := jobs.NewService(jobs.NewStore(pool), client, policy.Fixed(auth.DevPolicy()), log)
 	hub := live.NewHub(pool, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub})
+	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
+	defer sessions.Close()
+	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub, Sessions: sessions, DevSignIn: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +65,7 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 
 	b := browsertest.New(t)
 	consoleErrs := browsertest.ConsoleErrors(b)
+	signInBrowser(t, b, srv.URL, "operator")
 	const retention = `form[data-testid="take-snapshot-form"] input[name="retentionInDays"]`
 	const newRow = `#jobs-feed tr[id^="job-"]`
 	err = chromedp.Run(b,

@@ -5,21 +5,28 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
+// newServer is the web server over pool and a fresh simulator, with
+// development sign-in and its built-in policy (the seeded users).
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
 	sim, err := atlassim.New(atlassim.Config{})
@@ -33,8 +40,13 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, ReturnToHosts: []string{"portal.example.com"}})
+	rules := policy.Fixed(auth.DevPolicy())
+	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
+	svc.SetApprovals(rules)
+	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
+	t.Cleanup(sessions.Close)
+	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, ReturnToHosts: []string{"portal.example.com"},
+		Sessions: sessions, DevSignIn: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +55,60 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	return srv
 }
 
-func get(t *testing.T, url string) (*http.Response, string) {
+// signedIn is a cookie-keeping client that does not follow redirects,
+// signed in through the development sign-in page as the seeded user key
+// (viewer, operator, operator2, admin, reporting-operator; see auth.DevUsers).
+func signedIn(t *testing.T, srv *httptest.Server, key string) *http.Client {
 	t.Helper()
-	resp, err := http.Get(url)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(srv.URL + "/auth/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /auth/dev = %d %v", resp.StatusCode, err)
+	}
+	token, _ := doc.Find(`[data-testid="dev-signin-form"] input[name=_csrf]`).Attr("value")
+	resp, err = c.PostForm(srv.URL+"/auth/dev", url.Values{"_csrf": {token}, "user": {key}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dev sign-in as %s = %d, want 303", key, resp.StatusCode)
+	}
+	return c
+}
+
+var (
+	operatorsMu sync.Mutex
+	operators   = map[string]*http.Client{}
+)
+
+// get fetches url following redirects, as the seeded operator for pages
+// (signed in on first use per server), anonymously for probes and assets.
+func get(t *testing.T, rawURL string) (*http.Response, string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := http.DefaultClient
+	if p := u.Path; p != "/healthz" && p != "/readyz" && p != "/metrics" && !strings.HasPrefix(p, "/static/") {
+		base := u.Scheme + "://" + u.Host
+		operatorsMu.Lock()
+		op, ok := operators[base]
+		if !ok {
+			op = signedIn(t, &httptest.Server{URL: base}, "operator")
+			operators[base] = op
+		}
+		operatorsMu.Unlock()
+		c = &http.Client{Jar: op.Jar}
+	}
+	resp, err := c.Get(rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}

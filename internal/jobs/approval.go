@@ -1,0 +1,237 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/audit"
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
+)
+
+// Approvals says which exports need a second person's approval; the
+// policy layer implements it.
+type Approvals interface {
+	ExportApproval(projectID string) (required bool, expireAfter time.Duration)
+}
+
+// SetApprovals makes exports of the projects a asks for wait for approval.
+func (s *Service) SetApprovals(a Approvals) { s.approvals = a }
+
+func (s *Service) exportNeedsApproval(projectID string) (bool, time.Duration) {
+	if s.approvals == nil {
+		return false, 0
+	}
+	return s.approvals.ExportApproval(projectID)
+}
+
+// hold writes an export job that waits for approval, with its audit
+// record; Atlas is not called.
+func (s *Service) hold(ctx context.Context, u identity.User, o Origin, j Job, expireAfter time.Duration) (Job, error) {
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID}
+	expires := s.now().Add(expireAfter).UTC()
+	err := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+		created, err := s.store.insert(ctx, tx, j)
+		if err != nil {
+			return err
+		}
+		j = created
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET state = 'awaiting_approval', approval_expires_at = $2, updated_at = now()
+			WHERE id = $1::uuid`, j.ID, expires); err != nil {
+			return fmt.Errorf("jobs: hold %s for approval: %w", j.ID, err)
+		}
+		msg := fmt.Sprintf("waiting for another operator's approval until %s", expires.Format(time.RFC3339))
+		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateRequested, To: StateAwaitingApproval, Message: msg, Source: SourceUser}); err != nil {
+			return err
+		}
+		t.JobID = j.ID
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: "export.create.requested", Target: t, Params: j.Params, Outcome: audit.OK, Message: msg, Origin: o})
+		return err
+	})
+	if errors.Is(err, errDuplicateKey) {
+		return s.store.ByIdempotencyKey(ctx, j.IdempotencyKey)
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	return s.store.Get(ctx, j.ID)
+}
+
+// Approve lets a second operator release an export that waits for approval:
+// the approval is recorded and audited, then the export goes to Atlas.
+// Requesters cannot approve their own exports.
+func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
+	j, err := s.awaiting(ctx, u, o, "export.approve", jobID)
+	if err != nil {
+		return j, err
+	}
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
+	err = db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'requested', approved_by_subject = $2, approved_by_email = $3,
+				approved_by_name = $4, approved_at = now(), updated_at = now()
+			WHERE id = $1::uuid AND state = 'awaiting_approval' AND approval_expires_at > now()`,
+			j.ID, u.Subject, u.Email, u.Name)
+		if err != nil {
+			return fmt.Errorf("jobs: approve %s: %w", j.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrMoved
+		}
+		msg := "approved by " + u.Display()
+		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateRequested, Message: msg, Source: SourceUser}); err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: "export.approve", Target: t, Outcome: audit.OK, Message: msg, Origin: o,
+			Params: map[string]any{"requestedBy": who(j.RequestedBy)}})
+		return err
+	})
+	if errors.Is(err, ErrMoved) {
+		return j, &RefusedError{Msg: "This export is no longer waiting for approval; reload the page to see what happened."}
+	}
+	if err != nil {
+		return j, err
+	}
+	if j, err = s.store.Get(ctx, j.ID); err != nil {
+		return j, err
+	}
+	// Atlas sees the requester behind the export, as with any other.
+	return s.call(ctx, j.RequestedBy, o, "export.create", j, s.createExport(j))
+}
+
+// Reject turns down an export that waits for approval. The requester may
+// withdraw their own; anyone else needs the approve permission.
+func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
+	j, err := s.awaiting(ctx, u, o, "export.reject", jobID)
+	if err != nil && !(errors.Is(err, errSelfApproval) && j.ID != "") {
+		return j, err
+	}
+	msg := "rejected by " + u.Display()
+	if u.Subject == j.RequestedBy.Subject {
+		msg = "withdrawn by " + u.Display()
+	}
+	err = s.cancelAwaiting(ctx, j, u, o, "export.reject", msg)
+	if errors.Is(err, ErrMoved) {
+		return j, &RefusedError{Msg: "This export is no longer waiting for approval; reload the page to see what happened."}
+	}
+	if err != nil {
+		return j, err
+	}
+	return s.store.Get(ctx, j.ID)
+}
+
+var errSelfApproval = errors.New("self-approval")
+
+// awaiting loads a job for an approval decision, checking the permission
+// and the state, and auditing a refusal.
+func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, action, jobID string) (Job, error) {
+	j, err := s.store.Get(ctx, jobID)
+	if err != nil {
+		return Job{}, err
+	}
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
+	deny := func(refusal error, outcome audit.Outcome) error {
+		aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+			_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Outcome: outcome, Message: refusal.Error(), Origin: o})
+			return err
+		})
+		return errors.Join(refusal, aerr)
+	}
+	if j.State != StateAwaitingApproval {
+		return Job{}, deny(&RefusedError{Msg: "This export is not waiting for approval."}, audit.Error)
+	}
+	if j.ApprovalExpiresAt != nil && !s.now().Before(*j.ApprovalExpiresAt) {
+		if err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk"}, o, "export.approval_expired", "approval lapsed: nobody approved it in time"); err != nil && !errors.Is(err, ErrMoved) {
+			return Job{}, err
+		}
+		return Job{}, deny(&RefusedError{Msg: "The time to approve this export has passed; it was cancelled. Ask for it again if it is still needed."}, audit.Error)
+	}
+	if u.Subject == j.RequestedBy.Subject {
+		if action == "export.reject" {
+			return j, errSelfApproval // withdrawing one's own request is allowed
+		}
+		return Job{}, deny(&RefusedError{Msg: "You asked for this export, so someone else must approve it."}, audit.Denied)
+	}
+	if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
+		return Job{}, deny(err, audit.Denied)
+	}
+	return j, nil
+}
+
+// cancelAwaiting ends a job waiting for approval, with its event and audit record.
+func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o Origin, action, msg string) error {
+	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
+	return db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'cancelled', error_message = $2, finished_at = now(), updated_at = now()
+			WHERE id = $1::uuid AND state = 'awaiting_approval'`, j.ID, msg)
+		if err != nil {
+			return fmt.Errorf("jobs: cancel %s: %w", j.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrMoved
+		}
+		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateCancelled, Message: msg, Source: SourceUser}); err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Outcome: audit.OK, Message: msg, Origin: o})
+		return err
+	})
+}
+
+// ExpireApprovals cancels exports whose approval lapsed; the poller runs it
+// each cycle. It returns how many it cancelled.
+func (s *Service) ExpireApprovals(ctx context.Context) (int, error) {
+	rows, err := s.store.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state = 'awaiting_approval' AND approval_expires_at <= $1 ORDER BY approval_expires_at LIMIT 200`, s.now())
+	if err != nil {
+		return 0, fmt.Errorf("jobs: lapsed approvals: %w", err)
+	}
+	lapsed, err := collect(rows)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: lapsed approvals: %w", err)
+	}
+	n := 0
+	for _, j := range lapsed {
+		err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk", Name: "Snapdesk"}, Origin{}, "export.approval_expired", "approval lapsed: nobody approved it in time")
+		if errors.Is(err, ErrMoved) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// createExport is the Atlas call of an export job.
+func (s *Service) createExport(j Job) func(context.Context, Job) (Change, error) {
+	return func(ctx context.Context, j Job) (Change, error) {
+		data := []atlas.Label{{Key: MarkerJob, Value: j.ID}, {Key: MarkerRequestedBy, Value: who(j.RequestedBy)}}
+		data = append(data, customDataOf(j)...)
+		exp, err := s.atlas.Exports.Create(ctx, j.ProjectID, j.ClusterName, atlas.CreateExportRequest{SnapshotID: j.SnapshotID, ExportBucketID: j.ExportBucketID, CustomData: data})
+		if err != nil {
+			return Change{}, err
+		}
+		return ExportChange(exp), nil
+	}
+}
+
+// customDataOf is the custom data the requester gave, from the job's params.
+func customDataOf(j Job) []atlas.Label {
+	custom, _ := j.Params["customData"].(map[string]any)
+	labels := make([]atlas.Label, 0, len(custom))
+	for k, v := range custom {
+		if sv, ok := v.(string); ok {
+			labels = append(labels, atlas.Label{Key: k, Value: sv})
+		}
+	}
+	slices.SortFunc(labels, func(a, b atlas.Label) int { return strings.Compare(a.Key, b.Key) })
+	return labels
+}

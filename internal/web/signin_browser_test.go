@@ -1,0 +1,23 @@
+package web_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// signInBrowser signs the browser in through the development sign-in page
+// as the seeded user key, as a person would: pick, submit, land signed in.
+func signInBrowser(t *testing.T, b context.Context, baseURL, key string) {
+	t.Helper()
+	err := chromedp.Run(b,
+		chromedp.Navigate(baseURL+"/auth/dev"),
+		chromedp.Click(`[data-testid="dev-user-`+key+`"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="dev-signin"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="current-user"]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatalf("sign in as %s in the browser: %v", key, err)
+	}
+}
