@@ -3,7 +3,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/snapdesk/snapdesk/internal/app.Version=$(VERSION)
 
-.PHONY: run test bench build generate check vendor-htmx stop-db clean
+.PHONY: run test bench build generate check vendor-htmx vendor-axe stop-db clean
 
 ## run: the app with the Atlas simulator and a private Postgres in .data/, at a printed URL
 run:
@@ -34,6 +34,10 @@ check: generate
 ## vendor-htmx: fetch htmx and its SSE extension from the npm registry into static/vendor
 vendor-htmx:
 	./scripts/vendor-htmx.sh
+
+## vendor-axe: fetch axe-core (accessibility rules for the browser tests) from the npm registry into internal/browsertest/axe
+vendor-axe:
+	./scripts/vendor-axe.sh
 
 ## stop-db: stop the private Postgres clusters the tests and `make run` leave in .data/
 stop-db:

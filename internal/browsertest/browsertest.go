@@ -1,6 +1,7 @@
 // Package browsertest drives pages in a real headless Chromium for tests,
 // with the flags this project's machines need (no sandbox as root, no
-// background network traffic).
+// background network traffic), and checks them for accessibility with
+// axe-core.
 package browsertest
 
 import (
@@ -8,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -37,6 +41,8 @@ func New(t testing.TB) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Only these flags, not chromedp's defaults: each one is here for a
+	// reason this project's machines have.
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -61,27 +67,47 @@ func New(t testing.TB) context.Context {
 		cancelAlloc()
 		_ = os.RemoveAll(profile)
 	})
-	if err := chromedp.Run(ctx); err != nil {
+	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browsertest: start Chromium: %v", err)
 	}
 	return ctx
 }
 
+// InsertText types text into the focused element as an input method would:
+// one input event, whatever the text. (chromedp.SendKeys reads the node's
+// attributes while htmx changes them, which the race detector reports.)
+func InsertText(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+		return err
+	})
+}
+
 // ConsoleErrors collects the page's console errors and CSP violations
-// while ctx lives; the returned function gives those seen so far.
-func ConsoleErrors(ctx context.Context) func() []string {
+// while ctx lives; the returned function gives those seen so far. Lines
+// containing any of ignore (e.g. "status of 422" for a form answered with
+// its errors, which Chromium logs like any 4xx) are left out.
+func ConsoleErrors(ctx context.Context, ignore ...string) func() []string {
 	var mu sync.Mutex
 	var errs []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if msg := consoleError(ev); msg != "" {
-			mu.Lock()
-			errs = append(errs, msg)
-			mu.Unlock()
+	// Listen, not chromedp.Console: the callback runs before the command
+	// that follows the event returns, so nothing is still in flight when
+	// the test asks.
+	err := chromedp.Listen(ctx, func(ev any) {
+		msg := consoleError(ev)
+		if msg == "" || slices.ContainsFunc(ignore, func(s string) bool { return strings.Contains(msg, s) }) {
+			return
 		}
+		mu.Lock()
+		errs = append(errs, msg)
+		mu.Unlock()
 	})
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()
+		if err != nil {
+			return append(slices.Clone(errs), "browsertest: listen to the console: "+err.Error())
+		}
 		return slices.Clone(errs)
 	}
 }

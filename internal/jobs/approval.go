@@ -143,25 +143,36 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 		})
 		return errors.Join(refusal, aerr)
 	}
+	// Deciding needs the approve permission; withdrawing one's own request does not.
+	mine := u.Subject == j.RequestedBy.Subject
+	if !mine || action == "export.approve" {
+		if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
+			return Job{}, deny(err, audit.Denied)
+		}
+	}
 	if j.State != StateAwaitingApproval {
 		return Job{}, deny(&RefusedError{Msg: "This export is not waiting for approval."}, audit.Error)
 	}
 	if j.ApprovalExpiresAt != nil && !s.now().Before(*j.ApprovalExpiresAt) {
-		if err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk"}, o, "export.approval_expired", "approval lapsed: nobody approved it in time"); err != nil && !errors.Is(err, ErrMoved) {
+		if err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk", Name: "Snapdesk"}, o, "export.approval_expired", "approval lapsed: nobody approved it in time"); err != nil && !errors.Is(err, ErrMoved) {
 			return Job{}, err
 		}
 		return Job{}, deny(&RefusedError{Msg: "The time to approve this export has passed; it was cancelled. Ask for it again if it is still needed."}, audit.Error)
 	}
-	if u.Subject == j.RequestedBy.Subject {
+	if mine {
 		if action == "export.reject" {
 			return j, errSelfApproval // withdrawing one's own request is allowed
 		}
-		return Job{}, deny(&RefusedError{Msg: "You asked for this export, so someone else must approve it."}, audit.Denied)
-	}
-	if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
-		return Job{}, deny(err, audit.Denied)
+		return Job{}, deny(&SelfApprovalError{}, audit.Denied)
 	}
 	return j, nil
+}
+
+// SelfApprovalError refuses an approval by the person who asked.
+type SelfApprovalError struct{}
+
+func (*SelfApprovalError) Error() string {
+	return "You asked for this export, so someone else must approve it."
 }
 
 // cancelAwaiting ends a job waiting for approval, with its event and audit record.

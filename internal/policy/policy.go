@@ -143,7 +143,7 @@ func Parse(file string, src []byte) (*Policy, error) {
 	if err := yaml.Unmarshal(src, &root); err != nil {
 		return nil, yamlError(file, err)
 	}
-	grantLines, approvalLines := itemLines(&root, "grants"), itemLines(&root, "approvals")
+	grantItems, approvalItems := items(&root, "grants"), items(&root, "approvals")
 
 	p := &Policy{Digest: fmt.Sprintf("%x", sha256.Sum256(src))}
 	var errs []error
@@ -151,41 +151,42 @@ func Parse(file string, src []byte) (*Policy, error) {
 		errs = append(errs, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
 	for i, g := range doc.Grants {
-		line := grantLines[i]
+		item := grantItems[i]
+		line := item.Line
 		role, ok := roleNames[g.Role]
 		if !ok {
-			fail(line, "role %q is not one of viewer, operator, admin", g.Role)
+			fail(lineOf(item, "role"), "role %q is not one of viewer, operator, admin", g.Role)
 		}
 		if !projectID.MatchString(g.Project) {
-			fail(line, "project %q is not an Atlas project id (24 hex digits) or \"*\"", g.Project)
+			fail(lineOf(item, "project"), "project %q is not an Atlas project id (24 hex digits) or \"*\"", g.Project)
 		}
 		if len(g.Groups) == 0 && len(g.Emails) == 0 {
 			fail(line, "grant names no groups and no emails")
 		}
 		for _, grp := range g.Groups {
 			if strings.TrimSpace(grp) == "" {
-				fail(line, "empty group name")
+				fail(lineOf(item, "groups"), "empty group name")
 			}
 		}
 		emails := make([]string, 0, len(g.Emails))
 		for _, e := range g.Emails {
 			if !strings.Contains(e, "@") || strings.ContainsAny(e, " \t") {
-				fail(line, "email %q is not an email address", e)
+				fail(lineOf(item, "emails"), "email %q is not an email address", e)
 			}
 			emails = append(emails, strings.ToLower(e))
 		}
 		p.Grants = append(p.Grants, Grant{Project: g.Project, Role: role, Groups: g.Groups, Emails: emails})
 	}
 	for i, a := range doc.Approvals {
-		line := approvalLines[i]
+		item := approvalItems[i]
 		if !projectID.MatchString(a.Project) {
-			fail(line, "project %q is not an Atlas project id (24 hex digits) or \"*\"", a.Project)
+			fail(lineOf(item, "project"), "project %q is not an Atlas project id (24 hex digits) or \"*\"", a.Project)
 		}
 		expire := DefaultApprovalExpiry
 		if a.ExpireAfter != "" {
 			d, err := time.ParseDuration(a.ExpireAfter)
 			if err != nil || d < time.Minute || d > 30*24*time.Hour {
-				fail(line, "expire_after %q is not a duration between 1m and 720h", a.ExpireAfter)
+				fail(lineOf(item, "expire_after"), "expire_after %q is not a duration between 1m and 720h", a.ExpireAfter)
 			}
 			expire = d
 		}
@@ -227,22 +228,28 @@ func yamlError(file string, err error) error {
 	return errors.Join(errs...)
 }
 
-// itemLines returns the line of each item of the top-level sequence key.
-func itemLines(root *yaml.Node, key string) []int {
+// items returns the items of the top-level sequence key.
+func items(root *yaml.Node, key string) []*yaml.Node {
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil
 	}
 	m := root.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
-			var lines []int
-			for _, item := range m.Content[i+1].Content {
-				lines = append(lines, item.Line)
-			}
-			return lines
+			return m.Content[i+1].Content
 		}
 	}
 	return nil
+}
+
+// lineOf is the line of key in the mapping item, else the item's line.
+func lineOf(item *yaml.Node, key string) int {
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		if item.Content[i].Value == key {
+			return item.Content[i].Line
+		}
+	}
+	return item.Line
 }
 
 // RoleOf is u's strongest role on the project: its own grants and the "*" ones.

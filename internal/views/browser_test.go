@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -97,40 +96,58 @@ func (a *fakeApp) handler(t *testing.T) http.Handler {
 // typeInto replaces the value of the field sel as typing would: one
 // input event. (chromedp.SendKeys reads the node's attributes while htmx
 // changes them, which the race detector reports.)
-func typeInto(sel, text string) chromedp.Action {
-	return chromedp.Tasks{
-		chromedp.Evaluate(`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); e.focus(); e.select(); })()`, nil),
-		input.InsertText(text),
-	}
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); e.focus(); e.select(); })()`),
+		browsertest.InsertText(text),
+	)
 }
 
 // waitProcessed waits until htmx has processed the element sel: it does
 // so after its settle delay, and a field typed into before then sends
 // nothing.
-func waitProcessed(sel string) chromedp.Action {
-	return chromedp.Poll(`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`);
-		return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`, nil)
+func waitProcessed(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(() => { const e = document.querySelector(` + strconv.Quote(sel) + `);
+		return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`)
 }
 
 // waitText waits until the element sel contains text.
-func waitText(sel, text string) chromedp.Action {
-	return chromedp.Poll(`(document.querySelector(`+strconv.Quote(sel)+`) || {}).textContent.includes(`+strconv.Quote(text)+`)`, nil)
+func waitText(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(document.querySelector(` + strconv.Quote(sel) + `) || {}).textContent.includes(` + strconv.Quote(text) + `)`)
 }
 
 // run runs actions with a deadline shorter than the browser's, and on
 // failure logs the page as it stands.
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action) error {
+func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) error {
 	t.Helper()
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := chromedp.Run(actx, actions...)
+	err := chromedp.Do(actx, actions...)
 	if err != nil {
-		var html string
-		if derr := chromedp.Run(ctx, chromedp.OuterHTML("main", &html, chromedp.ByQuery)); derr == nil {
+		if html, derr := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main"))); derr == nil {
 			t.Logf("page after the failure:\n%s", html)
 		}
 	}
 	return err
+}
+
+// read runs one action that returns a value, into *dst, as a step of run.
+func read[T any](a chromedp.Action[T], dst *T) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		v, err := a(ctx, t)
+		*dst = v
+		return err
+	})
+}
+
+// readAttr reads the attribute name of the first element sel matches
+// into *dst, as a step of run.
+func readAttr(sel, name string, dst *string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		r, err := chromedp.AttributeValue(chromedp.CSS(sel), name)(ctx, t)
+		*dst = r.Value
+		return err
+	})
 }
 
 func write(t *testing.T, w http.ResponseWriter, status int, c templ.Component) {
@@ -163,18 +180,18 @@ func TestClusterPageInBrowser(t *testing.T) {
 		waitProcessed(retention),
 		// The expiry follows the retention as it is typed.
 		typeInto(retention, "30"),
-		chromedp.WaitVisible(`[data-testid="expiry-date"] time`, chromedp.ByQuery),
-		chromedp.AttributeValue(`[data-testid="expiry-date"] time`, "datetime", &expiry, nil, chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="expiry-date"] time`)),
+		readAttr(`[data-testid="expiry-date"] time`, "datetime", &expiry),
 		// An invalid retention: the form comes back with the error beside
 		// the field. (Click once the hint has settled, so the button does
 		// not move under the pointer.)
 		typeInto(retention, "0"),
 		waitText(hint, "Enter a whole number"),
-		chromedp.Value(`[data-testid="idempotency-key"]`, &keyBefore, chromedp.ByQuery),
-		chromedp.Click(submit, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="error-retentionInDays"]`, chromedp.ByQuery),
-		chromedp.Text(`[data-testid="error-retentionInDays"]`, &fieldErr, chromedp.ByQuery),
-		chromedp.AttributeValue(retention, "aria-describedby", &describedBy, nil, chromedp.ByQuery),
+		read(chromedp.Value(chromedp.CSS(`[data-testid="idempotency-key"]`)), &keyBefore),
+		chromedp.Click(chromedp.CSS(submit)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-retentionInDays"]`)),
+		read(chromedp.Text(chromedp.CSS(`[data-testid="error-retentionInDays"]`)), &fieldErr),
+		readAttr(retention, "aria-describedby", &describedBy),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -192,11 +209,11 @@ func TestClusterPageInBrowser(t *testing.T) {
 		waitProcessed(retention), // the form htmx swapped in
 		typeInto(retention, "7"),
 		waitText(hint, "expires on"),
-		chromedp.DoubleClick(submit, chromedp.ByQuery),
-		chromedp.WaitVisible(feedRow, chromedp.ByQuery),
-		chromedp.Text(`#flash [data-testid="flash"]`, &flash, chromedp.ByQuery),
-		chromedp.Value(`[data-testid="idempotency-key"]`, &keyAfter, chromedp.ByQuery),
-		chromedp.Evaluate(`document.getElementById("jobs-feed-empty").hidden`, &emptyHidden),
+		chromedp.DoubleClick(chromedp.CSS(submit)),
+		chromedp.WaitVisible(chromedp.CSS(feedRow)),
+		read(chromedp.Text(chromedp.CSS(`#flash [data-testid="flash"]`)), &flash),
+		read(chromedp.Value(chromedp.CSS(`[data-testid="idempotency-key"]`)), &keyAfter),
+		read(chromedp.Evaluate[bool](`document.getElementById("jobs-feed-empty").hidden`), &emptyHidden),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -215,8 +232,8 @@ func TestClusterPageInBrowser(t *testing.T) {
 	// The inserted row follows the page's event stream once htmx has
 	// processed it (after its settle delay) and the extension has
 	// registered the row's listener.
-	err = run(t, ctx, chromedp.Poll(`(() => { const r = document.querySelector(`+strconv.Quote(feedRow)+`);
-		return !!(r && r["htmx-internal-data"] && r["htmx-internal-data"].sseEventListener); })()`, nil))
+	err = run(t, ctx, chromedp.Poll[chromedp.Void](`(() => { const r = document.querySelector(`+strconv.Quote(feedRow)+`);
+		return !!(r && r["htmx-internal-data"] && r["htmx-internal-data"].sseEventListener); })()`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +247,8 @@ func TestClusterPageInBrowser(t *testing.T) {
 	app.events <- j
 	var rowID string
 	err = run(t, ctx,
-		chromedp.WaitVisible(feedRow+` [data-testid="state-badge"][data-state="succeeded"]`, chromedp.ByQuery),
-		chromedp.AttributeValue(feedRow, "id", &rowID, nil, chromedp.ByQuery),
+		chromedp.WaitVisible(chromedp.CSS(feedRow+` [data-testid="state-badge"][data-state="succeeded"]`)),
+		readAttr(feedRow, "id", &rowID),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -254,11 +271,11 @@ type consoleLog struct {
 
 func consoleErrors(ctx context.Context) *consoleLog {
 	l := &consoleLog{}
-	chromedp.ListenTarget(ctx, func(ev any) {
+	err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "status of 422") {
 			return
 		}
-		if e, ok := ev.(*runtime.EventConsoleAPICalled); ok && e.Type == runtime.APITypeError {
+		if e, ok := ev.(*runtime.EventConsoleAPICalled); ok && e.Type == runtime.ConsoleAPICalledTypeError {
 			var s []string
 			for _, a := range e.Args {
 				s = append(s, string(a.Value))
@@ -268,10 +285,13 @@ func consoleErrors(ctx context.Context) *consoleLog {
 		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
 			l.add("exception: " + e.ExceptionDetails.Text)
 		}
-		if e, ok := ev.(*cdplog.EventEntryAdded); ok && e.Entry.Level == cdplog.LevelError {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && e.Entry.Level == cdplog.EntryLevelError {
 			l.add("log: " + e.Entry.Text)
 		}
 	})
+	if err != nil {
+		l.add("listen to the console: " + err.Error())
+	}
 	return l
 }
 

@@ -14,9 +14,13 @@ import (
 // endpoint (EventsURL, query form.Live) sends, for each change to a
 // followed job:
 //
-//	RowEvent(id)     with JobCells(job)   (rows: JobRow and job tables)
-//	BadgeEvent(id)   with JobBadge(job)   (badges beside snapshots, runs, lineage)
-//	DetailEvent(id)  with JobLive(detail) (only when form.Live.Detail is id)
+//	RowEvent(id)      with JobCells(job)            (rows: JobRow and job tables)
+//	BadgeEvent(id)    with JobBadge(job)            (badges beside snapshots, runs, lineage)
+//	DetailEvent(id)   with JobLive(detail)          (only when form.Live.Detail is id)
+//	SnapshotEvent(id) with SnapshotStatus(snapshot) (snapshot jobs Atlas has answered:
+//	                                                 the status cell of the snapshot's row)
+//	RunEvent(id)      with RunStatus(run)           (ingestion jobs Atlas has answered:
+//	                                                 the status cell of the run's row)
 
 // RowEvent is the event whose payload (JobCells) replaces a job row's cells.
 func RowEvent(jobID string) string { return "job-" + jobID }
@@ -27,6 +31,14 @@ func BadgeEvent(jobID string) string { return "job-" + jobID + "-badge" }
 // DetailEvent is the event whose payload (JobLive) replaces the live
 // section of the job's page.
 func DetailEvent(jobID string) string { return "job-" + jobID + "-detail" }
+
+// SnapshotEvent is the event whose payload (SnapshotStatus) replaces the
+// status cell of the row of the snapshot the job took.
+func SnapshotEvent(jobID string) string { return "job-" + jobID + "-snapshot" }
+
+// RunEvent is the event whose payload (RunStatus) replaces the status cell
+// of the row of the pipeline run the job triggered.
+func RunEvent(jobID string) string { return "job-" + jobID + "-run" }
 
 // WriteEvent renders c and writes it to w as one server-sent event named
 // name: rendered first, so a render error writes nothing, and one data

@@ -122,8 +122,9 @@ func checkAccessible(t *testing.T, doc *goquery.Document) {
 			t.Errorf("<time> text %q should be UTC before the script runs", s.Text())
 		}
 	})
-	// Every action form (sign-out aside) works with htmx and without, once.
-	doc.Find("form[method=post]:not(.signout)").Each(func(_ int, f *goquery.Selection) {
+	// Every action form (sign-out and approval decisions aside) works with
+	// htmx and without, once.
+	doc.Find("form[method=post]:not(.signout):not(.decision)").Each(func(_ int, f *goquery.Selection) {
 		action, _ := f.Attr("action")
 		if hx, _ := f.Attr("hx-post"); hx != action || action == "" {
 			t.Errorf("form action %q, hx-post %q: want both, equal", action, hx)

@@ -166,6 +166,24 @@ type JobDetail struct {
 	// Now is the time the page is rendered for (the estimate's clock).
 	Now     time.Time
 	Lineage Lineage
+	// Approval is set for exports that needed a second person's approval.
+	Approval *Approval
+}
+
+// Approval is where an export that needs a second person's approval stands.
+type Approval struct {
+	// Waiting: no decision yet; ExpiresAt is when the request lapses.
+	Waiting   bool
+	ExpiresAt time.Time
+	// ApprovedBy and ApprovedAt name who released it, once someone did.
+	ApprovedBy string
+	ApprovedAt time.Time
+	// CanApprove: the viewer may approve (an operator who did not ask).
+	CanApprove bool
+	// CanWithdraw: the viewer asked for it and may withdraw it.
+	CanWithdraw bool
+	// CSRFToken is for the decision forms.
+	CSRFToken string
 }
 
 // Lineage is the snapshot a job belongs to, its exports and ingestions.
@@ -174,6 +192,20 @@ type Lineage struct {
 	Snapshot   *Snapshot
 	Exports    []Job
 	Ingestions []Job
+}
+
+// SnapshotLive is a snapshot's status cell (SnapshotStatus): on the page
+// from Atlas's list, and live from the job that took the snapshot, as the
+// payload of SnapshotEvent.
+type SnapshotLive struct {
+	ProjectID   string
+	ClusterName string
+	SnapshotID  string
+	// Status is Atlas's: queued, inProgress, completed or failed.
+	Status string
+	// ExportLink offers the Export page once the snapshot has completed:
+	// set for live updates, whose rows were rendered without Export forms.
+	ExportLink bool
 }
 
 // PipelineRun is one run of a pipeline.
@@ -219,6 +251,10 @@ type Pager struct {
 	Page int
 	// HasNext is set when there is a page after this one.
 	HasNext bool
+	// Pages is the number of pages when it is known (Atlas's lists give a
+	// totalCount), 0 when it is not. A Page above Pages is a page past the
+	// end of the list.
+	Pages int
 }
 
 // SnapshotChoice is a snapshot offered in a picker.

@@ -45,6 +45,11 @@ func ExportsURL(groupID, cluster string) string { return ClusterURL(groupID, clu
 // exportBucketId, customData.key/customData.value, return_to).
 func NewExportURL(groupID, cluster string) string { return ExportsURL(groupID, cluster) + "/new" }
 
+// NewExportOfURL is the Export page with snapshotID chosen.
+func NewExportOfURL(groupID, cluster, snapshotID string) string {
+	return NewExportURL(groupID, cluster) + "?" + url.Values{form.FieldSnapshotID: {snapshotID}}.Encode()
+}
+
 // PipelineURL is a pipeline's page.
 func PipelineURL(groupID, pipeline string) string {
 	return ProjectURL(groupID) + "/pipelines/" + url.PathEscape(pipeline)

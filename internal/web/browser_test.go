@@ -16,16 +16,22 @@ func TestHomePageInBrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)
 	signInBrowser(t, ctx, srv.URL, "viewer")
-	var title string
-	var htmxVersion string
-	var sseLoaded bool
-	err := chromedp.Run(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/"),
-		chromedp.WaitVisible(`[data-testid="welcome"]`, chromedp.ByQuery),
-		chromedp.Title(&title),
-		chromedp.Evaluate(`window.htmx ? htmx.version : ""`, &htmxVersion),
-		chromedp.Evaluate(`!!(window.htmx && htmx.createEventSource)`, &sseLoaded),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="welcome"]`)),
 	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	htmxVersion, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.htmx ? htmx.version : ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sseLoaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!(window.htmx && htmx.createEventSource)`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -97,9 +98,61 @@ func (h *Handler) jobPage(c echo.Context) error {
 		return err
 	}
 	returnTo, _ := h.returnPolicy.Check(c.QueryParam("return_to"))
+	detail := jobDetail(j, events, lineage)
+	detail.Approval = h.approvalView(c, j)
 	return render(c, http.StatusOK, views.JobPage(views.JobView{
-		Page: h.page(c, fmt.Sprintf("%s job", j.Kind), "jobs"), Job: jobDetail(j, events, lineage), ReturnTo: returnTo,
+		Page: h.page(c, fmt.Sprintf("%s job", j.Kind), "jobs"), Job: detail, ReturnTo: returnTo,
 	}))
+}
+
+// approvalView says where an export needing approval stands and what the
+// viewer may decide (the service checks again when they do).
+func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
+	if j.ApprovalExpiresAt == nil {
+		return nil
+	}
+	u := currentUser(c)
+	a := &views.Approval{Waiting: j.State == jobs.StateAwaitingApproval, ExpiresAt: *j.ApprovalExpiresAt, CSRFToken: csrfToken(c)}
+	if j.ApprovedBy.Subject != "" && j.ApprovedAt != nil {
+		a.ApprovedBy, a.ApprovedAt = j.ApprovedBy.Display(), *j.ApprovedAt
+	}
+	if a.Waiting {
+		mine := u.Subject == j.RequestedBy.Subject
+		a.CanWithdraw = mine
+		a.CanApprove = !mine && h.jobs.Authorizer().Can(c.Request().Context(), u, j.ProjectID, identity.PermApprove)
+	}
+	return a
+}
+
+// decideApproval handles POST /jobs/:id/approve and /jobs/:id/reject.
+func (h *Handler) decideApproval(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		if !form.ValidJobID(id) {
+			return notFound()
+		}
+		decide := h.jobs.Reject
+		if approve {
+			decide = h.jobs.Approve
+		}
+		// The job page shows the outcome: its timeline, and Atlas's error if
+		// Atlas refused the approved export.
+		j, err := decide(c.Request().Context(), currentUser(c), origin(c), id)
+		var refused *jobs.RefusedError
+		var denied *identity.DeniedError
+		var atlasErr *jobs.AtlasError
+		switch {
+		case errors.As(err, &denied):
+			return &Error{Status: http.StatusForbidden, Msg: "Only operators of this project may approve or reject its exports.", Err: err}
+		case errors.As(err, new(*jobs.SelfApprovalError)):
+			return &Error{Status: http.StatusForbidden, Msg: err.Error(), Err: err}
+		case errors.As(err, &refused):
+			return &Error{Status: http.StatusConflict, Msg: refused.Msg, Err: err}
+		case err != nil && !errors.As(err, &atlasErr):
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.JobURL(j.ID))
+	}
 }
 
 // lineage gathers the snapshot's other jobs: its exports and ingestions.

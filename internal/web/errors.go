@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
 
@@ -38,6 +39,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	switch {
 	case errors.As(err, &we):
 		status, msg = we.Status, we.Msg
+	case errors.Is(err, identity.ErrDenied):
+		// A refusal from the services that no handler turned into words.
+		status, msg = http.StatusForbidden, "Your role in this project does not allow this. Ask an administrator of the project if you need it."
 	case errors.Is(err, db.ErrNotFound):
 		status, msg = http.StatusNotFound, "There is nothing at this address."
 	case errors.As(err, &he):
@@ -48,6 +52,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		}
 	}
 	ctx := c.Request().Context()
+	// A page refused for want of a permission is audited here; actions
+	// refused by the services were audited there.
+	var denied *identity.DeniedError
+	if errors.As(err, &denied) && (c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead) {
+		h.recordDenied(c, denied)
+	}
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "err", err, "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestID(c))
 	} else {

@@ -12,8 +12,9 @@ import (
 )
 
 // events streams server-sent events: for every change of a job the page
-// follows (and the user may see), its row cells, its badge and, on the
-// job's own page, its details. htmx's SSE extension swaps them in and
+// follows (and the user may see), its row cells, its badge, the status
+// cell of the snapshot or pipeline run it is about (once Atlas answered)
+// and, on the job's own page, its details. htmx's SSE extension swaps them in and
 // reconnects on its own.
 func (h *Handler) events(c echo.Context) error {
 	l, err := form.ParseLive(c.QueryParams())
@@ -56,6 +57,16 @@ func (h *Handler) events(c echo.Context) error {
 			}
 			if err := views.WriteEvent(ctx, w, views.BadgeEvent(id), views.JobBadge(v)); err != nil {
 				return nil
+			}
+			if s, ok := snapshotLive(j); ok {
+				if err := views.WriteEvent(ctx, w, views.SnapshotEvent(id), views.SnapshotStatus(s)); err != nil {
+					return nil
+				}
+			}
+			if r, ok := runLive(j); ok {
+				if err := views.WriteEvent(ctx, w, views.RunEvent(id), views.RunStatus(r)); err != nil {
+					return nil
+				}
 			}
 			if l.Detail == id {
 				events, err := h.jobs.Store().Events(ctx, id)

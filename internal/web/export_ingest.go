@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -47,6 +50,123 @@ func (h *Handler) done(c echo.Context, j jobs.Job, msg, returnTo string, fresh t
 	return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: returnTo}, fresh))
 }
 
+// newExport is the Export page portals deep-link to, GET
+// …/clusters/:clusterName/exports/new, prefilled from the query string:
+// snapshotId (chosen in a picker of the cluster's completed snapshots),
+// exportBucketId, custom data as customData.key/customData.value pairs
+// (the form's own fields) or as customData.<key>=<value>, and return_to,
+// carried (and offered once the export is requested) only when
+// form.ReturnPolicy allows it. What cannot be prefilled is said beside its
+// field; nothing is validated against Atlas until the form is posted.
+func (h *Handler) newExport(c echo.Context) error {
+	g, err := h.projectParam(c)
+	if err != nil {
+		return err
+	}
+	name := pathParam(c, "clusterName")
+	if !form.ValidClusterName(name) {
+		return notFound()
+	}
+	ctx := c.Request().Context()
+	p, err := h.jobs.Atlas().Projects.Get(ctx, g)
+	if err != nil {
+		return atlasErr(err)
+	}
+	choices, err := h.exportChoices(ctx, g, name)
+	if err != nil {
+		return atlasErr(err)
+	}
+	buckets, err := h.buckets(ctx, g)
+	if err != nil {
+		return atlasErr(err)
+	}
+	q := c.QueryParams()
+	ef := views.ExportForm{ProjectID: g, ClusterName: name, Snapshots: choices, Buckets: buckets}
+	ef.CSRFToken = csrfToken(c)
+	ef.ReturnTo, ef.Errors = form.ParseReturnTo(q, h.returnPolicy)
+	if ef.Errors == nil {
+		ef.Errors = form.Errors{}
+	}
+	if id := strings.TrimSpace(q.Get(form.FieldSnapshotID)); id != "" {
+		if slices.ContainsFunc(choices, func(s views.SnapshotChoice) bool { return s.ID == id }) {
+			ef.SnapshotID = id
+		} else {
+			ef.Errors[form.FieldSnapshotID] = "The snapshot in the link is not a completed snapshot of this cluster. Choose one from the list."
+		}
+	}
+	if len(choices) == 0 {
+		ef.Errors[form.FieldSnapshotID] = "This cluster has no completed snapshot to export yet."
+	}
+	if id := strings.TrimSpace(q.Get(form.FieldExportBucketID)); id != "" {
+		if slices.ContainsFunc(buckets, func(b views.Bucket) bool { return b.ID == id }) {
+			ef.ExportBucketID = id
+		} else {
+			ef.Errors[form.FieldExportBucketID] = "The bucket in the link is not one of this project's export buckets. Choose one from the list."
+		}
+	}
+	rows := prefillCustomData(q)
+	ef.CustomData = form.CustomDataRows(rows)
+	if _, errs := form.ParseExport(rows); errs != nil {
+		for k, msg := range errs {
+			if strings.HasPrefix(k, form.FieldCustomData) {
+				ef.Errors[k] = msg
+			}
+		}
+	}
+	return render(c, http.StatusOK, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"),
+		Project: projectView(p), ClusterName: name, Form: ef}))
+}
+
+// maxPrefillRows bounds the custom data rows a deep link may prefill.
+const maxPrefillRows = 50
+
+// prefillCustomData gathers a deep link's custom data as the Export form
+// posts it (repeated customData.key and customData.value, paired by
+// position): the pairs given that way first, then customData.<key>=<value>
+// parameters in key order.
+func prefillCustomData(q url.Values) url.Values {
+	rows := form.CustomDataRows(q)
+	prefix := form.FieldCustomData + "."
+	var named []string
+	for k := range q {
+		if strings.HasPrefix(k, prefix) && k != form.FieldCustomKey && k != form.FieldCustomValue && len(k) > len(prefix) {
+			named = append(named, k)
+		}
+	}
+	slices.Sort(named)
+	for _, k := range named {
+		rows = append(rows, form.KeyValue{Key: strings.TrimPrefix(k, prefix), Value: q.Get(k)})
+	}
+	out := url.Values{}
+	for _, r := range rows[:min(len(rows), maxPrefillRows)] {
+		out.Add(form.FieldCustomKey, r.Key)
+		out.Add(form.FieldCustomValue, r.Value)
+	}
+	return out
+}
+
+// exportChoices are the completed snapshots of a cluster, newest first:
+// the ones the Export page offers.
+func (h *Handler) exportChoices(ctx context.Context, g, name string) ([]views.SnapshotChoice, error) {
+	a := h.jobs.Atlas()
+	cl, err := a.Clusters.Get(ctx, g, name)
+	if err != nil {
+		return nil, err
+	}
+	snaps, err := a.Snapshots.ForCluster(ctx, g, name, cl.ClusterType)
+	if err != nil {
+		return nil, err
+	}
+	sortSnapshotsNewestFirst(snaps)
+	var out []views.SnapshotChoice
+	for _, s := range snaps {
+		if s.Status == atlas.SnapshotCompleted {
+			out = append(out, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: s.Description})
+		}
+	}
+	return out, nil
+}
+
 // exportSnapshot handles POST …/clusters/:clusterName/exports.
 func (h *Handler) exportSnapshot(c echo.Context) error {
 	g, err := h.projectParam(c)
@@ -66,8 +186,16 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	ef := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: vals.Get(form.FieldSnapshotID), ExportBucketID: vals.Get(form.FieldExportBucketID), CustomData: form.CustomDataRows(vals)}
 	ef.IdempotencyKey, ef.ReturnTo, ef.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
 	again := func(status int) error {
-		if buckets, err := h.buckets(c.Request().Context(), g); err == nil {
+		ctx := c.Request().Context()
+		if buckets, err := h.buckets(ctx, g); err == nil {
 			ef.Buckets = buckets
+		}
+		// The stand-alone page, and a form whose snapshot is missing, offer
+		// the completed snapshots to choose from.
+		if !isHTMX(c) || !form.ValidAtlasID(ef.SnapshotID) {
+			if choices, err := h.exportChoices(ctx, g, name); err == nil {
+				ef.Snapshots = choices
+			}
 		}
 		if isHTMX(c) {
 			return render(c, status, views.ExportSnapshot(ef))

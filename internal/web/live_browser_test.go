@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
@@ -68,34 +67,34 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 	signInBrowser(t, b, srv.URL, "operator")
 	const retention = `form[data-testid="take-snapshot-form"] input[name="retentionInDays"]`
 	const newRow = `#jobs-feed tr[id^="job-"]`
-	err = chromedp.Run(b,
+	err = chromedp.Do(b,
 		chromedp.Navigate(srv.URL+clusterPath),
-		chromedp.Poll(`(() => { const e = document.querySelector(`+strconv.Quote(retention)+`);
-			return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`, nil),
-		chromedp.Evaluate(`document.querySelector(`+strconv.Quote(retention)+`).focus()`, nil),
-		input.InsertText("2"),
+		chromedp.Poll[chromedp.Void](`(() => { const e = document.querySelector(`+strconv.Quote(retention)+`);
+			return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+strconv.Quote(retention)+`).focus()`),
+		browsertest.InsertText("2"),
 		// The expiry preview follows what is typed.
-		chromedp.Poll(`document.querySelector('[data-testid="snapshot-expiry"]').textContent.includes(`+strconv.Quote(time.Now().UTC().Add(48*time.Hour).Format("2006"))+`)`, nil),
-		chromedp.Click(`[data-testid="take-snapshot-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(newRow+` [data-testid="state-badge"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="flash"]`, chromedp.ByQuery),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="snapshot-expiry"]').textContent.includes(`+strconv.Quote(time.Now().UTC().Add(48*time.Hour).Format("2006"))+`)`),
+		chromedp.Click(chromedp.CSS(`[data-testid="take-snapshot-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(newRow+` [data-testid="state-badge"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	if err != nil {
 		t.Fatalf("take snapshot in the browser: %v", err)
 	}
-	var flash string
-	if err := chromedp.Run(b, chromedp.AttributeValue(`[data-testid="flash"]`, "class", &flash, nil, chromedp.ByQuery)); err != nil {
+	flash, err := chromedp.Run(b, chromedp.AttributeValue(chromedp.CSS(`[data-testid="flash"]`), "class"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(flash, "error") {
-		t.Errorf("flash after taking a snapshot is an error: %q", flash)
+	if strings.Contains(flash.Value, "error") {
+		t.Errorf("flash after taking a snapshot is an error: %q", flash.Value)
 	}
-	var state string
-	if err := chromedp.Run(b, chromedp.AttributeValue(newRow+` [data-testid="state-badge"]`, "data-state", &state, nil, chromedp.ByQuery)); err != nil {
+	state, err := chromedp.Run(b, chromedp.AttributeValue(chromedp.CSS(newRow+` [data-testid="state-badge"]`), "data-state"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if state != "queued" {
-		t.Errorf("new row state = %q, want queued", state)
+	if state.Value != "queued" {
+		t.Errorf("new row state = %q, want queued", state.Value)
 	}
 	if n := sim.Calls()["takeGroupClusterBackupSnapshots"]; n != 1 {
 		t.Fatalf("Atlas asked %d times", n)
@@ -108,7 +107,7 @@ func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 	if st, err := p.Cycle(ctx); err != nil || st.Transitions == 0 {
 		t.Fatalf("poll cycle: %+v, %v", st, err)
 	}
-	err = chromedp.Run(b, chromedp.WaitVisible(newRow+` [data-testid="state-badge"][data-state="succeeded"]`, chromedp.ByQuery))
+	err = chromedp.Do(b, chromedp.WaitVisible(chromedp.CSS(newRow+` [data-testid="state-badge"][data-state="succeeded"]`)))
 	if err != nil {
 		t.Fatalf("the row did not turn succeeded without a reload: %v", err)
 	}

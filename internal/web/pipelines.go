@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,6 +56,10 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page, err := pageParam(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	a := h.jobs.Atlas()
 	pl, err := a.Pipelines.Get(ctx, p.ID, name)
@@ -64,8 +69,10 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return atlasErr(err)
 	}
-	page := atoiDefault(c.QueryParam("page"), 1)
-	runs, err := a.Pipelines.ListRuns(ctx, p.ID, name, atlas.RunsOptions{ListOptions: atlas.ListOptions{PageNum: page, ItemsPerPage: 25}})
+	runs, err := a.Pipelines.ListRuns(ctx, p.ID, name, atlas.RunsOptions{ListOptions: atlas.ListOptions{PageNum: page, ItemsPerPage: perPage}})
+	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+		return h.pipelinesGone(c, p, name)
+	}
 	if err != nil {
 		return atlasErr(err)
 	}
@@ -73,18 +80,25 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	byRun := map[string]views.Job{}
-	for _, j := range pipelineJobs {
-		if j.AtlasID != "" {
-			byRun[j.AtlasID] = jobView(j)
-		}
+	runTimes := make([]time.Time, 0, len(runs.Results))
+	for _, r := range runs.Results {
+		runTimes = append(runTimes, r.CreatedDate)
+	}
+	byRun, err := h.jobsOfAtlasObjects(ctx, p.ID, name, jobs.KindIngestion, runTimes)
+	if err != nil {
+		return err
 	}
 	pipes, _, err := h.pipelines(c, p.ID)
 	if err != nil {
 		return atlasErr(err)
 	}
 	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: jobViews(pipelineJobs),
-		RunsPager: views.Pager{Page: page, HasNext: page*25 < runs.TotalCount}}
+		RunsPager: pagerFor(page, runs.TotalCount)}
+	status := http.StatusOK
+	if page > v.RunsPager.Pages {
+		// A page past the end: the page says so and leads back.
+		status = http.StatusNotFound
+	}
 	for _, vp := range pipes {
 		if vp.Name == pl.Name {
 			v.Pipeline = vp
@@ -100,10 +114,13 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	v.Trigger = views.IngestionForm{ProjectID: p.ID, PipelineName: name, SnapshotID: c.QueryParam(form.FieldSnapshotID),
 		RetentionUnits: c.QueryParam(form.FieldRetentionUnits), RetentionValue: c.QueryParam(form.FieldRetentionValue)}
 	v.Trigger.CSRFToken = csrfToken(c)
+	// The Trigger ingestion deep link (…/runs/new) carries return_to only
+	// when the policy allows it.
+	v.Trigger.ReturnTo, v.Trigger.Errors = form.ParseReturnTo(c.QueryParams(), h.returnPolicy)
 	for _, s := range avail.Results {
 		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: s.Description})
 	}
-	return render(c, http.StatusOK, views.PipelinePage(v))
+	return render(c, status, views.PipelinePage(v))
 }
 
 func (h *Handler) pipelineRunPage(c echo.Context) error {

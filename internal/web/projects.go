@@ -1,11 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -130,6 +130,10 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if !form.ValidClusterName(name) {
 		return notFound()
 	}
+	page, err := pageParam(c)
+	if err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	a := h.jobs.Atlas()
 	p, err := a.Projects.Get(ctx, g)
@@ -140,7 +144,7 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if err != nil {
 		return atlasErr(err)
 	}
-	snaps, err := a.Snapshots.ForCluster(ctx, g, name, cl.ClusterType)
+	snaps, total, err := h.snapshotsPage(ctx, g, cl, page)
 	if err != nil {
 		return atlasErr(err)
 	}
@@ -148,27 +152,24 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if err != nil {
 		return err
 	}
-	bySnapshot := map[string]views.Job{}
-	for _, j := range clusterJobs {
-		if j.Kind == jobs.KindSnapshot && j.AtlasID != "" {
-			bySnapshot[j.AtlasID] = jobView(j)
-		}
-	}
 	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p), Cluster: clusterView(cl), Jobs: jobViews(clusterJobs)}
-	// Newest first, paginated locally: Atlas lists the sharded endpoint unpaged.
-	page := max(1, atoiDefault(c.QueryParam("page"), 1))
-	const perPage = 25
-	sortSnapshotsNewestFirst(snaps)
-	start := min((page-1)*perPage, len(snaps))
-	end := min(start+perPage, len(snaps))
-	for _, s := range snaps[start:end] {
+	v.SnapshotPager = pagerFor(page, total)
+	if page > v.SnapshotPager.Pages && status < http.StatusBadRequest {
+		// A page past the end (the list shrank, or a made-up URL): the
+		// page says so and leads back, with the status saying so too.
+		status = http.StatusNotFound
+	}
+	byAtlasID, err := h.jobsOfAtlasObjects(ctx, g, name, jobs.KindSnapshot, snapshotTimes(snaps))
+	if err != nil {
+		return err
+	}
+	for _, s := range snaps {
 		sv := snapshotView(s)
-		if j, ok := bySnapshot[s.ID]; ok {
+		if j, ok := byAtlasID[s.ID]; ok {
 			sv.Job = &j
 		}
 		v.Snapshots = append(v.Snapshots, sv)
 	}
-	v.SnapshotPager = views.Pager{Page: page, HasNext: end < len(snaps)}
 	for b, err := range a.ExportBuckets.All(ctx, g) {
 		if err != nil {
 			return atlasErr(err)
@@ -179,7 +180,11 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 		return atlasErr(err)
 	}
 	if snapForm == nil {
-		snapForm = &views.SnapshotForm{ProjectID: g, ClusterName: name, RetentionInDays: c.QueryParam("retentionInDays"), Description: c.QueryParam("description")}
+		// The Take snapshot deep link (…/snapshots/new) is prefilled from
+		// its query; return_to is carried only when the policy allows it.
+		q := c.QueryParams()
+		snapForm = &views.SnapshotForm{ProjectID: g, ClusterName: name, RetentionInDays: q.Get(form.FieldRetentionInDays), Description: q.Get(form.FieldDescription)}
+		snapForm.ReturnTo, snapForm.Errors = form.ParseReturnTo(q, h.returnPolicy)
 	}
 	snapForm.Now = time.Now()
 	snapForm.CSRFToken = csrfToken(c)
@@ -188,12 +193,98 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	return render(c, status, views.ClusterPage(v))
 }
 
-func atoiDefault(s string, def int) int {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 10000 {
-		return def
+// perPage is how many snapshots or runs a page of a cluster or pipeline
+// lists.
+const perPage = 25
+
+// pageParam reads ?page: 1 when absent; a value that is not a page number
+// (not a whole number from 1 to form.MaxPage) names no page: 404.
+func pageParam(c echo.Context) (int, error) {
+	page, errs := form.ParsePage(c.QueryParams())
+	if errs != nil {
+		return 0, &Error{Status: http.StatusNotFound, Msg: "There is no such page: pages are numbered 1, 2, 3 and so on."}
 	}
-	return n
+	return page, nil
+}
+
+// pagerFor is the pager of page in a list of total items; an empty list
+// has one (empty) page.
+func pagerFor(page, total int) views.Pager {
+	pages := max(1, (total+perPage-1)/perPage)
+	return views.Pager{Page: page, Pages: pages, HasNext: page < pages}
+}
+
+// snapshotsPage returns one page of a cluster's snapshots, newest first,
+// and how many there are. Replica sets are paged by Atlas (pageNum,
+// itemsPerPage, totalCount); the sharded endpoint has no paging, so its
+// list is paged here.
+func (h *Handler) snapshotsPage(ctx context.Context, g string, cl atlas.Cluster, page int) ([]atlas.Snapshot, int, error) {
+	a := h.jobs.Atlas()
+	if !cl.ClusterType.IsSharded() {
+		res, err := a.Snapshots.ListReplicaSet(ctx, g, cl.Name, atlas.ListOptions{PageNum: page, ItemsPerPage: perPage})
+		if err != nil {
+			return nil, 0, err
+		}
+		sortSnapshotsNewestFirst(res.Results)
+		return res.Results, res.TotalCount, nil
+	}
+	res, err := a.Snapshots.ListSharded(ctx, g, cl.Name)
+	if err != nil {
+		return nil, 0, err
+	}
+	all := res.Results
+	sortSnapshotsNewestFirst(all)
+	start := min((page-1)*perPage, len(all))
+	end := min(start+perPage, len(all))
+	return all[start:end], len(all), nil
+}
+
+// jobLinkSlack is how far apart a job's creation and the creation of its
+// Atlas object may be: Snapdesk records the job just before calling Atlas,
+// and the two clocks may disagree a little.
+const jobLinkSlack = 24 * time.Hour
+
+// maxLinkedJobs bounds the jobs looked at to link one page of Atlas objects.
+const maxLinkedJobs = 500
+
+// jobsOfAtlasObjects returns Snapdesk's jobs of kind on target (a cluster
+// or pipeline) that may have created Atlas objects created at times, keyed
+// by the Atlas object's id. Only jobs created around those times are
+// read, so any page of a long list is linked to its jobs, not only the
+// newest.
+func (h *Handler) jobsOfAtlasObjects(ctx context.Context, g, target string, kind jobs.Kind, times []time.Time) (map[string]views.Job, error) {
+	out := map[string]views.Job{}
+	if len(times) == 0 {
+		return out, nil
+	}
+	from, to := times[0], times[0]
+	for _, t := range times[1:] {
+		if t.Before(from) {
+			from = t
+		}
+		if t.After(to) {
+			to = t
+		}
+	}
+	js, _, err := h.jobs.Store().List(ctx, jobs.Filter{Kind: kind, ProjectID: g, Target: target,
+		From: from.Add(-jobLinkSlack), To: to.Add(jobLinkSlack)}, 1, maxLinkedJobs)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range js {
+		if j.AtlasID != "" {
+			out[j.AtlasID] = jobView(j)
+		}
+	}
+	return out, nil
+}
+
+func snapshotTimes(snaps []atlas.Snapshot) []time.Time {
+	out := make([]time.Time, 0, len(snaps))
+	for _, s := range snaps {
+		out = append(out, s.CreatedAt)
+	}
+	return out
 }
 
 func sortSnapshotsNewestFirst(s []atlas.Snapshot) {

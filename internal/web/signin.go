@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -163,9 +164,19 @@ func (h *Handler) signedOut(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignedOutPage(h.page(c, "Signed out", "")))
 }
 
+// recordDenied audits a page refused for want of a permission.
+func (h *Handler) recordDenied(c echo.Context, d *identity.DeniedError) {
+	h.record(c, d.User, "access.denied", audit.Target{ProjectID: d.ProjectID}, audit.Denied,
+		fmt.Sprintf("%s %s refused: no %s permission", c.Request().Method, c.Request().URL.Path, d.Permission))
+}
+
 // recordAuth appends an audit record about signing in or out, or a refused
 // request, naming the person with their groups.
 func (h *Handler) recordAuth(c echo.Context, u identity.User, action string, outcome audit.Outcome, msg string) {
+	h.record(c, u, action, audit.Target{}, outcome, msg)
+}
+
+func (h *Handler) record(c echo.Context, u identity.User, action string, t audit.Target, outcome audit.Outcome, msg string) {
 	ctx := c.Request().Context()
 	params := map[string]any{"path": c.Request().URL.Path, "method": c.Request().Method}
 	if len(u.Groups) > 0 {
@@ -175,7 +186,7 @@ func (h *Handler) recordAuth(c echo.Context, u identity.User, action string, out
 		u.Subject = "anonymous"
 	}
 	err := db.Transact(ctx, h.pool, func(tx pgx.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Params: params, Outcome: outcome, Message: msg, Origin: origin(c)})
+		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, Message: msg, Origin: origin(c)})
 		return err
 	})
 	if err != nil {

@@ -11,11 +11,11 @@ import (
 // as the seeded user key, as a person would: pick, submit, land signed in.
 func signInBrowser(t *testing.T, b context.Context, baseURL, key string) {
 	t.Helper()
-	err := chromedp.Run(b,
+	err := chromedp.Do(b,
 		chromedp.Navigate(baseURL+"/auth/dev"),
-		chromedp.Click(`[data-testid="dev-user-`+key+`"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="dev-signin"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="current-user"]`, chromedp.ByQuery),
+		chromedp.Click(chromedp.CSS(`[data-testid="dev-user-`+key+`"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="dev-signin"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-user"]`)),
 	)
 	if err != nil {
 		t.Fatalf("sign in as %s in the browser: %v", key, err)

@@ -70,6 +70,25 @@ func snapshotView(s atlas.Snapshot) views.Snapshot {
 	return v
 }
 
+// snapshotLive is the status cell of the snapshot a snapshot job took, as
+// the job last saw it; ok is false for other jobs and before Atlas answered.
+func snapshotLive(j jobs.Job) (views.SnapshotLive, bool) {
+	if j.Kind != jobs.KindSnapshot || j.AtlasID == "" || j.AtlasState == "" {
+		return views.SnapshotLive{}, false
+	}
+	return views.SnapshotLive{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.AtlasID, Status: j.AtlasState, ExportLink: true}, true
+}
+
+// runLive is the status cell of the run an ingestion job triggered, as the
+// job last saw it; ok is false for other jobs and before Atlas answered.
+func runLive(j jobs.Job) (views.PipelineRun, bool) {
+	if j.Kind != jobs.KindIngestion || j.AtlasID == "" || j.AtlasState == "" {
+		return views.PipelineRun{}, false
+	}
+	return views.PipelineRun{ID: j.AtlasID, State: j.AtlasState, Phase: j.Progress.Phase, SnapshotID: j.SnapshotID,
+		BytesExported: j.Progress.BytesExported, NumDocs: j.Progress.NumDocs}, true
+}
+
 func clusterView(c atlas.Cluster) views.Cluster {
 	return views.Cluster{Name: c.Name, Type: string(c.ClusterType), State: string(c.StateName), BackupEnabled: c.BackupEnabled, Paused: c.Paused, MongoDBVersion: c.MongoDBVersion}
 }

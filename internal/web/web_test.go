@@ -15,12 +15,15 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/auth"
+	"github.com/snapdesk/snapdesk/internal/auth/oidctest"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
@@ -28,6 +31,14 @@ import (
 // newServer is the web server over pool and a fresh simulator, with
 // development sign-in and its built-in policy (the seeded users).
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+	t.Helper()
+	srv, _ := newApp(t, pool, nil)
+	return srv
+}
+
+// newApp is newServer with its route table; with a provider, people sign
+// in with OpenID Connect there instead of picking a seeded user.
+func newApp(t *testing.T, pool *pgxpool.Pool, provider *oidctest.Provider) (*httptest.Server, *echo.Echo) {
 	t.Helper()
 	sim, err := atlassim.New(atlassim.Config{})
 	if err != nil {
@@ -45,14 +56,29 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	svc.SetApprovals(rules)
 	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
 	t.Cleanup(sessions.Close)
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, ReturnToHosts: []string{"portal.example.com"},
-		Sessions: sessions, DevSignIn: true})
+	// Started first: the OIDC redirect URL needs the server's address.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	hub := live.NewHub(pool, log)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	go hub.Run(hubCtx)
+	t.Cleanup(stopHub)
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub, ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
+	if provider != nil {
+		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: provider.URL, ClientID: provider.ClientID,
+			ClientSecret: provider.ClientSecret, RedirectURL: srv.URL + "/auth/callback"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		deps.DevSignIn = true
+	}
+	e, err := web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return srv
+	srv.Config.Handler = e
+	return srv, e
 }
 
 // signedIn is a cookie-keeping client that does not follow redirects,

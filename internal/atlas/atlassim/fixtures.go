@@ -38,6 +38,8 @@ const (
 	FixtureAWSBucketID   = "65a1b2c3d4e5f60718293c01"
 	FixtureAzureBucketID = "65a1b2c3d4e5f60718293c02"
 	FixtureGCPBucketID   = "65a1b2c3d4e5f60718293c03"
+	// FixtureReportingBucketID is the analytics project's own AWS bucket.
+	FixtureReportingBucketID = "65a1b2c3d4e5f60718293c21"
 
 	// FixturePipelineName is the ACTIVE pipeline of the "payments" project,
 	// which ingests shop.orders from Cluster0; FixturePipelineID is its id.
@@ -127,6 +129,8 @@ func defaultState(now time.Time) *State {
 				TenantID: "4297fc77-1592-4de8-a6d5-a8c32401df87"},
 			{ID: FixtureGCPBucketID, GroupID: FixtureProjectID, BucketName: "snapdesk-exports-gcp", CloudProvider: "GCP",
 				RoleID: "65a1b2c3d4e5f60718293c13"},
+			{ID: FixtureReportingBucketID, GroupID: FixtureProject2ID, BucketName: "analytics-exports", CloudProvider: "AWS",
+				IAMRoleID: "65a1b2c3d4e5f60718293c31", Region: "eu-west-1", RequirePrivateNetworking: false},
 		},
 		Pipelines: []Pipeline{{
 			ID: FixturePipelineID, GroupID: FixtureProjectID, Name: FixturePipelineName, State: "ACTIVE",

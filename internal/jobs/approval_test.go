@@ -1,0 +1,170 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/policy"
+)
+
+// approvalEnv: exports of the fixture project need a second operator.
+func approvalEnv(t *testing.T) *env {
+	t.Helper()
+	p, err := policy.Parse("policy.yaml", []byte(`grants:
+  - project: "*"
+    role: viewer
+    groups: [engineering]
+  - project: `+project+`
+    role: operator
+    groups: [ops]
+approvals:
+  - project: `+project+`
+    exports: true
+    expire_after: 1h
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := policy.Fixed(p)
+	e := newEnv(t, atlassim.Config{}, rules)
+	e.svc.SetApprovals(rules)
+	return e
+}
+
+var (
+	requester = identity.User{Subject: "sub-rae", Email: "rae@example.com", Name: "Rae", Groups: []string{"ops"}}
+	approver  = identity.User{Subject: "sub-bo", Email: "bo@example.com", Name: "Bo", Groups: []string{"ops"}}
+	onlooker  = identity.User{Subject: "sub-vi", Email: "vi@example.com", Name: "Vi", Groups: []string{"engineering"}}
+)
+
+func (e *env) requestExport(t *testing.T) jobs.Job {
+	t.Helper()
+	j, err := e.svc.ExportSnapshot(context.Background(), requester, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster,
+		SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID,
+		CustomData: []atlas.Label{{Key: "ticket", Value: "OPS-7"}}, IdempotencyKey: key()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestExportReachesAtlasOnlyAfterAnotherOperatorApproves(t *testing.T) {
+	e := approvalEnv(t)
+	ctx := context.Background()
+	j := e.requestExport(t)
+	if j.State != jobs.StateAwaitingApproval || j.ApprovalExpiresAt == nil {
+		t.Fatalf("export needing approval: state %s, expires %v", j.State, j.ApprovalExpiresAt)
+	}
+	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 0 {
+		t.Fatalf("Atlas was asked %d times before approval", n)
+	}
+	// The poller leaves it alone: nothing to poll in Atlas yet.
+	if _, err := e.poller.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.job(t, j.ID); got.State != jobs.StateAwaitingApproval {
+		t.Fatalf("after a poll cycle: %s", got.State)
+	}
+
+	// The requester cannot approve their own export.
+	_, err := e.svc.Approve(ctx, requester, origin, j.ID)
+	if !errors.As(err, new(*jobs.SelfApprovalError)) {
+		t.Fatalf("self-approval: err = %v", err)
+	}
+	// Nor can someone who is not an operator of the project.
+	if _, err := e.svc.Approve(ctx, onlooker, origin, j.ID); !errors.Is(err, identity.ErrDenied) {
+		t.Fatalf("viewer's approval: err = %v", err)
+	}
+	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 0 {
+		t.Fatalf("Atlas was asked %d times after refused approvals", n)
+	}
+	if n := e.auditCount(t, `action = 'export.approve' AND outcome = 'denied'`); n != 2 {
+		t.Errorf("%d refused approvals audited, want 2", n)
+	}
+
+	// Another operator can.
+	got, err := e.svc.Approve(ctx, approver, origin, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != jobs.StateQueued || got.AtlasID == "" || got.ApprovedBy.Subject != approver.Subject || got.ApprovedAt == nil {
+		t.Fatalf("approved export: state %s atlas %q approved by %q", got.State, got.AtlasID, got.ApprovedBy.Subject)
+	}
+	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 1 {
+		t.Fatalf("Atlas asked %d times after approval, want 1", n)
+	}
+	exp, err := e.svc.Atlas().Exports.Get(ctx, project, cluster, got.AtlasID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := exp.CustomValue(jobs.MarkerJob); v != j.ID {
+		t.Errorf("customData lacks the job id: %+v", exp.CustomData)
+	}
+	if v, _ := exp.CustomValue("ticket"); v != "OPS-7" {
+		t.Errorf("customData lost the requester's entry: %+v", exp.CustomData)
+	}
+	if n := e.auditCount(t, `action = 'export.approve' AND outcome = 'ok' AND actor_subject = $1 AND job_id = $2::uuid`, approver.Subject, j.ID); n != 1 {
+		t.Errorf("%d approval records naming the approver, want 1", n)
+	}
+	events, err := e.svc.Store().Events(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path []jobs.State
+	for _, ev := range events {
+		path = append(path, ev.To)
+	}
+	want := []jobs.State{jobs.StateRequested, jobs.StateAwaitingApproval, jobs.StateRequested, jobs.StateQueued}
+	if len(path) != len(want) {
+		t.Fatalf("timeline %v, want %v", path, want)
+	}
+	for i := range want {
+		if path[i] != want[i] {
+			t.Fatalf("timeline %v, want %v", path, want)
+		}
+	}
+	// Approving twice does nothing more.
+	if _, err := e.svc.Approve(ctx, approver, origin, j.ID); !errors.As(err, new(*jobs.RefusedError)) {
+		t.Errorf("second approval: err = %v", err)
+	}
+	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 1 {
+		t.Errorf("Atlas asked %d times, want 1", n)
+	}
+}
+
+func TestUnapprovedExportLapsesAndCanBeWithdrawn(t *testing.T) {
+	e := approvalEnv(t)
+	ctx := context.Background()
+	lapsing := e.requestExport(t)
+	if _, err := e.pool.Exec(ctx, `UPDATE jobs SET approval_expires_at = now() - interval '1 second' WHERE id = $1::uuid`, lapsing.ID); err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := e.requestExport(t)
+
+	if n, err := e.svc.ExpireApprovals(ctx); err != nil || n != 1 {
+		t.Fatalf("ExpireApprovals = %d, %v; want 1", n, err)
+	}
+	if got := e.job(t, lapsing.ID); got.State != jobs.StateCancelled || got.FinishedAt == nil {
+		t.Errorf("lapsed export: %s", got.State)
+	}
+	if _, err := e.svc.Approve(ctx, approver, origin, lapsing.ID); !errors.As(err, new(*jobs.RefusedError)) {
+		t.Errorf("approving a lapsed export: err = %v", err)
+	}
+
+	// The requester may withdraw their own request; it never reaches Atlas.
+	got, err := e.svc.Reject(ctx, requester, origin, withdrawn.ID)
+	if err != nil || got.State != jobs.StateCancelled {
+		t.Fatalf("withdraw: %s, %v", got.State, err)
+	}
+	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 0 {
+		t.Errorf("Atlas asked %d times for exports nobody approved", n)
+	}
+	if n := e.auditCount(t, `action IN ('export.approval_expired', 'export.reject') AND outcome = 'ok'`); n != 2 {
+		t.Errorf("%d lapse/withdraw records, want 2", n)
+	}
+}

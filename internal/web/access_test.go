@@ -1,0 +1,212 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/google/uuid"
+
+	"github.com/snapdesk/snapdesk/internal/assets"
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/views"
+)
+
+// The people of the access matrix, in column order. "other" operates only
+// the simulator's second project, never the one the routes name.
+var matrixRoles = []string{"anonymous", "viewer", "operator", "admin", "other"}
+
+var matrixUsers = map[string]string{"viewer": "viewer", "operator": "operator", "admin": "admin", "other": "reporting-operator"}
+
+// Expected status per role (anonymous, viewer, operator, admin, other).
+// Anonymous page loads go to sign-in (303); anonymous actions are 401.
+const (
+	page     = "page"
+	scoped   = "scoped"
+	public   = "public"
+	download = "download"
+)
+
+var (
+	pageStatus     = [5]int{303, 200, 200, 200, 200} // lists filtered to what each may see
+	scopedStatus   = [5]int{303, 200, 200, 200, 403} // pages of the routes' project
+	publicStatus   = [5]int{200, 200, 200, 200, 200}
+	downloadStatus = [5]int{303, 403, 403, 200, 403}
+	actionStatus   = [5]int{401, 403, 303, 303, 403}
+	decideStatus   = [5]int{401, 403, 409, 409, 403} // the fixture job waits for no approval
+)
+
+// accessMatrix lists every route with what each role gets. A route missing
+// here fails the test: a new route cannot go unchecked.
+var accessMatrix = map[string][5]int{
+	"GET /healthz":                   publicStatus,
+	"GET /readyz":                    publicStatus,
+	"GET /metrics":                   publicStatus,
+	"GET /static/*":                  publicStatus,
+	"GET /":                          pageStatus,
+	"GET /jobs":                      pageStatus,
+	"GET /projects":                  pageStatus,
+	"GET /audit":                     pageStatus,
+	"GET /events":                    {401, 200, 200, 200, 200},
+	"GET /jobs/:id":                  scopedStatus,
+	"GET /audit.csv":                 downloadStatus,
+	"GET /audit.json":                downloadStatus,
+	"GET " + views.SnapshotExpiryURL: pageStatus,
+	"GET /projects/:groupId":         scopedStatus,
+	"GET /projects/:groupId/clusters/:clusterName":                       scopedStatus,
+	"GET /projects/:groupId/clusters/:clusterName/exports/new":           scopedStatus,
+	"GET /projects/:groupId/clusters/:clusterName/snapshots/new":         scopedStatus,
+	"GET /projects/:groupId/pipelines/:pipelineName":                     scopedStatus,
+	"GET /projects/:groupId/pipelines/:pipelineName/runs/new":            scopedStatus,
+	"GET /projects/:groupId/pipelines/:pipelineName/runs/:pipelineRunId": scopedStatus,
+	"POST /projects/:groupId/clusters/:clusterName/snapshots":            actionStatus,
+	"POST /projects/:groupId/clusters/:clusterName/exports":              actionStatus,
+	"POST /projects/:groupId/pipelines/:pipelineName/runs":               actionStatus,
+	"POST /jobs/:id/approve":                                             decideStatus,
+	"POST /jobs/:id/reject":                                              decideStatus,
+	"GET /auth/login":                                                    {303, 303, 303, 303, 303},
+	"GET /auth/callback":                                                 {404, 404, 404, 404, 404}, // OIDC only
+	"GET /auth/dev":                                                      publicStatus,
+	"GET /auth/signed-out":                                               publicStatus,
+	"POST /auth/dev":                                                     {303, 303, 303, 303, 303},
+	"POST /auth/logout":                                                  {303, 303, 303, 303, 303},
+}
+
+func TestEveryRouteForEveryRole(t *testing.T) {
+	for col, role := range matrixRoles {
+		t.Run(role, func(t *testing.T) {
+			pool := dbtest.New(t)
+			srv, e := newApp(t, pool, nil)
+			// A finished snapshot job of the routes' project, by someone else.
+			jobID := uuid.NewString()
+			if _, err := pool.Exec(context.Background(), `INSERT INTO jobs (id, kind, project_id, cluster_name, snapshot_id, state,
+					finished_at, requested_by_subject, requested_by_name, idempotency_key)
+				VALUES ($1, 'snapshot', $2, $3, $4, 'succeeded', now(), 'dev|operator2', 'Olga Operator', $5)`,
+				jobID, atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster, atlassim.FixtureSnapshotID, uuid.NewString()); err != nil {
+				t.Fatal(err)
+			}
+			var c *http.Client
+			if role == "anonymous" {
+				jar, _ := cookiejar.New(nil)
+				c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			} else {
+				c = signedIn(t, srv, matrixUsers[role])
+			}
+			c.Timeout = 20 * time.Second
+			token := csrfTokenOf(t, c, srv.URL)
+			params := map[string]string{
+				":groupId": atlassim.FixtureProjectID, ":clusterName": atlassim.FixtureReplicaSetCluster,
+				":pipelineName": atlassim.FixturePipelineName, ":pipelineRunId": fixtureRunID, ":id": jobID,
+				"*": strings.TrimPrefix(assets.URL("css/app.css"), assets.Prefix),
+			}
+
+			var routes []string
+			for _, r := range e.Routes() {
+				routes = append(routes, r.Method+" "+r.Path)
+			}
+			// Signing in and out last: they change who this client is.
+			sort.SliceStable(routes, func(i, j int) bool {
+				return !strings.HasPrefix(routes[i], "POST /auth/") && strings.HasPrefix(routes[j], "POST /auth/")
+			})
+			seen := map[string]bool{}
+			for _, route := range routes {
+				if seen[route] {
+					continue
+				}
+				seen[route] = true
+				want, ok := accessMatrix[route]
+				if !ok {
+					t.Errorf("%s is not in the access matrix: add it with the status each role should get", route)
+					continue
+				}
+				method, path, _ := strings.Cut(route, " ")
+				for k, v := range params {
+					path = strings.ReplaceAll(path, k, v)
+				}
+				resp := matrixRequest(t, c, srv.URL, method, path, token, matrixUsers[role])
+				if resp.StatusCode != want[col] {
+					t.Errorf("%s %s as %s = %d, want %d", method, path, role, resp.StatusCode, want[col])
+				}
+				if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") {
+					if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+						t.Errorf("%s %s: Content-Security-Policy %q", method, path, csp)
+					}
+				}
+			}
+			for route := range accessMatrix {
+				if !seen[route] {
+					t.Errorf("the access matrix lists %s, which is not a route", route)
+				}
+			}
+		})
+	}
+}
+
+// csrfTokenOf reads the client's CSRF token from the sign-in page, which
+// everyone may open.
+func csrfTokenOf(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	resp, err := c.Get(base + "/auth/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := doc.Find(`input[name=_csrf]`).Attr("value")
+	if token == "" {
+		t.Fatal("no CSRF token on /auth/dev")
+	}
+	return token
+}
+
+// matrixRequest sends a valid request for the route, so that the status
+// says what the person may do, not what was wrong with the input.
+func matrixRequest(t *testing.T, c *http.Client, base, method, path, token, devUser string) *http.Response {
+	t.Helper()
+	var req *http.Request
+	if method == http.MethodPost {
+		v := url.Values{"_csrf": {token}, "idempotency_key": {uuid.NewString()}}
+		switch {
+		case strings.HasSuffix(path, "/snapshots"):
+			v.Set("retentionInDays", "3")
+			v.Set("description", "access matrix")
+		case strings.HasSuffix(path, "/exports"):
+			v.Set("snapshotId", atlassim.FixtureSnapshotID)
+			v.Set("exportBucketId", atlassim.FixtureAWSBucketID)
+		case strings.HasSuffix(path, "/runs"):
+			v.Set("snapshotId", atlassim.FixtureSnapshotID)
+			v.Set("datasetRetentionPolicy.units", "WEEKS")
+			v.Set("datasetRetentionPolicy.value", "2")
+		case path == "/auth/dev":
+			if devUser == "" {
+				devUser = "viewer"
+			}
+			v.Set("user", devUser)
+		}
+		req, _ = http.NewRequest(method, base+path, strings.NewReader(v.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req, _ = http.NewRequest(method, base+path, nil)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	// Headers are enough for /events, which streams until closed.
+	if path != "/events" {
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	resp.Body.Close()
+	return resp
+}
