@@ -7,8 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/snapdesk/snapdesk/internal/app"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
@@ -99,5 +104,91 @@ func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestPolicyReloadIsAudited serves with a policy file, changes it, then
+// breaks it: each reload is an audit record, the refused one with the
+// line of the error.
+func TestPolicyReloadIsAudited(t *testing.T) {
+	sim, err := atlassim.New(atlassim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	defer simSrv.Close()
+	dbURL := dbtest.URL(t)
+	dir := t.TempDir()
+	policyFile := filepath.Join(dir, "policy.yaml")
+	writePolicy := func(src string) {
+		t.Helper()
+		tmp := filepath.Join(dir, ".tmp")
+		if err := os.WriteFile(tmp, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, policyFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writePolicy("grants:\n  - project: \"*\"\n    role: viewer\n    groups: [engineering]\n")
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{
+			"DATABASE_URL":                dbURL,
+			"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
+			"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
+			"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
+			"AUTH_MODE":                   "dev",
+			"SNAPDESK_POLICY_FILE":        policyFile,
+			"SNAPDESK_POLLER":             "false",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		served <- app.Serve(ctx, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Listener: ln,
+			Ready: func(string) { close(ready) }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	<-ready
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	waitFor := func(outcome string) string {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			var msg string
+			err := pool.QueryRow(ctx, `SELECT message FROM audit_events WHERE action = 'policy.reload' AND outcome = $1 ORDER BY id DESC LIMIT 1`, outcome).Scan(&msg)
+			if err == nil {
+				return msg
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("no policy.reload record with outcome %s", outcome)
+		return ""
+	}
+	time.Sleep(200 * time.Millisecond) // the watcher starts with Serve
+	writePolicy("grants:\n  - project: \"*\"\n    role: operator\n    groups: [engineering]\n")
+	if msg := waitFor("ok"); !strings.Contains(msg, "1 grants") {
+		t.Errorf("reload record: %q", msg)
+	}
+	writePolicy("grants:\n  - project: \"*\"\n    role: root\n    groups: [engineering]\n")
+	if msg := waitFor("error"); !strings.Contains(msg, "policy.yaml:3") || !strings.Contains(msg, "previous policy stays") {
+		t.Errorf("refused reload record: %q", msg)
 	}
 }
