@@ -40,13 +40,17 @@ const userKey = "user"
 // Sessions keeps sign-in sessions in Postgres (the sessions table).
 type Sessions struct {
 	*scs.SessionManager
-	store *pgxstore.PostgresStore
+	stop chan struct{}
+	done chan struct{}
 }
 
 // NewSessions returns the session manager; Close stops its cleanup of
 // expired rows.
 func NewSessions(pool *pgxpool.Pool, c SessionConfig) *Sessions {
-	store := pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	// pgxstore's own cleanup goroutine cannot be stopped without a data
+	// race (StopCleanup reads a field the goroutine writes), so it is off
+	// and Sessions sweeps expired rows itself.
+	store := pgxstore.NewWithCleanupInterval(pool, 0)
 	sm := scs.New()
 	sm.Store = store
 	sm.IdleTimeout = c.IdleTimeout
@@ -57,11 +61,33 @@ func NewSessions(pool *pgxpool.Pool, c SessionConfig) *Sessions {
 	sm.Cookie.SameSite = http.SameSiteLaxMode // Lax: the IdP's redirect back must carry it
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = false // a browser session cookie; the server enforces the timeouts
-	return &Sessions{SessionManager: sm, store: store}
+	s := &Sessions{SessionManager: sm, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.sweep(pool, 10*time.Minute)
+	return s
+}
+
+// sweep deletes expired sessions every interval until Close.
+func (s *Sessions) sweep(pool *pgxpool.Pool, every time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, _ = pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < now()`)
+			cancel()
+		}
+	}
 }
 
 // Close stops the background cleanup.
-func (s *Sessions) Close() { s.store.StopCleanup() }
+func (s *Sessions) Close() {
+	close(s.stop)
+	<-s.done
+}
 
 // SignIn starts a signed-in session for u under a new session id, so an id
 // planted before sign-in (session fixation) is worthless after it.

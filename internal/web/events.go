@@ -14,8 +14,8 @@ import (
 // events streams server-sent events: for every change of a job the page
 // follows (and the user may see), its row cells, its badge, the status
 // cell of the snapshot or pipeline run it is about (once Atlas answered)
-// and, on the job's own page, its details. htmx's SSE extension swaps them in and
-// reconnects on its own.
+// and, on the job's own page, its details. htmx's SSE extension swaps them
+// in and reconnects on its own.
 func (h *Handler) events(c echo.Context) error {
 	l, err := form.ParseLive(c.QueryParams())
 	if err != nil {

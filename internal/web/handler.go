@@ -110,7 +110,10 @@ func New(d Deps) (*echo.Echo, error) {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSecure:   d.SecureCookies,
-		CookieSameSite: http.SameSiteStrictMode,
+		// Lax, like the session: a Strict cookie is not sent when a portal
+		// link opens a page, so a fresh token would replace it and break
+		// the forms of every other open tab. The token check is the defence.
+		CookieSameSite: http.SameSiteLaxMode,
 		ErrorHandler: func(err error, c echo.Context) error {
 			h.log.WarnContext(c.Request().Context(), "csrf refused", "path", c.Request().URL.Path, "remote", c.RealIP(), "request_id", requestID(c))
 			u, _ := identity.FromContext(c.Request().Context())
