@@ -162,6 +162,11 @@ func securityHeaders(https bool, frameAncestors []string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			hd := c.Response().Header()
 			hd.Set("Content-Security-Policy", csp)
+			// Pages are per person and live: never stored, and never kept in
+			// the back/forward cache, where Chromium holds their event
+			// streams open until the per-host connection limit is reached.
+			// Static files set their own year-long caching.
+			hd.Set("Cache-Control", "no-store")
 			hd.Set("X-Content-Type-Options", "nosniff")
 			if len(frameAncestors) == 0 {
 				hd.Set("X-Frame-Options", "DENY") // for browsers without CSP frame-ancestors
