@@ -102,6 +102,12 @@ func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
 	if _, disabled := doc.Find(`[data-testid="take-snapshot-submit"]`).Attr("disabled"); !disabled {
 		t.Error("Take snapshot is not disabled while a snapshot is in progress")
 	}
+	// The snapshot's description reads as typed; Snapdesk's marker in Atlas
+	// is shown as the link to its job instead.
+	if text := doc.Find("main").Text(); !strings.Contains(text, "before the release") || strings.Contains(text, "snapdesk.job=") {
+		t.Errorf("cluster page description: typed text shown %v, marker shown %v",
+			strings.Contains(text, "before the release"), strings.Contains(text, "snapdesk.job="))
+	}
 }
 
 func TestStateChangingRequestsNeedCSRFToken(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -62,7 +63,7 @@ func jobDetail(j jobs.Job, events []jobs.Event, lineage views.Lineage) views.Job
 
 func snapshotView(s atlas.Snapshot) views.Snapshot {
 	v := views.Snapshot{ID: s.ID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Status: string(s.Status), SnapshotType: string(s.SnapshotType),
-		FrequencyType: s.FrequencyType, Type: s.Type, Description: s.Description, StorageSizeBytes: s.StorageSizeBytes,
+		FrequencyType: s.FrequencyType, Type: s.Type, Description: withoutMarker(s.Description), StorageSizeBytes: s.StorageSizeBytes,
 		MongodVersion: s.MongodVersion, ReplicaSetName: s.ReplicaSetName}
 	for _, m := range s.Members {
 		v.Members = append(v.Members, m.ReplicaSetName)
@@ -120,3 +121,11 @@ func paramText(v any) string {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+// snapdeskMarker is what jobs.Service appends to the descriptions of the
+// snapshots it takes; the page links the job instead of showing it.
+var snapdeskMarker = regexp.MustCompile(`\s*\[` + regexp.QuoteMeta(jobs.MarkerJob) + `=[^\]]*\]\s*$`)
+
+func withoutMarker(description string) string {
+	return snapdeskMarker.ReplaceAllString(description, "")
+}
