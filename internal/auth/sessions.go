@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 func init() {
 	// scs stores values with encoding/gob.
 	gob.Register(identity.User{})
+	gob.Register(time.Time{})
 }
 
 // SessionConfig is how long sessions last and how their cookie is set.
@@ -30,18 +32,26 @@ type SessionConfig struct {
 	Lifetime time.Duration
 	// Secure marks the cookie Secure (served over https).
 	Secure bool
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
 }
 
 // CookieName is the session cookie's name.
 const CookieName = "snapdesk_session"
 
-const userKey = "user"
+const (
+	userKey     = "user"
+	lastSeenKey = "seen"
+)
 
 // Sessions keeps sign-in sessions in Postgres (the sessions table).
 type Sessions struct {
 	*scs.SessionManager
-	stop chan struct{}
-	done chan struct{}
+	idle       time.Duration
+	touchEvery time.Duration
+	now        func() time.Time
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 // NewSessions returns the session manager; Close stops its cleanup of
@@ -53,7 +63,10 @@ func NewSessions(pool *pgxpool.Pool, c SessionConfig) *Sessions {
 	store := pgxstore.NewWithCleanupInterval(pool, 0)
 	sm := scs.New()
 	sm.Store = store
-	sm.IdleTimeout = c.IdleTimeout
+	// The idle timeout is enforced here, not by scs: scs rewrites the
+	// session row on every request to move its idle deadline, a database
+	// write per page view. Sessions records when it was last used at most
+	// once a minute instead. The row's expiry is the absolute lifetime.
 	sm.Lifetime = c.Lifetime
 	sm.Cookie.Name = CookieName
 	sm.Cookie.HttpOnly = true
@@ -61,7 +74,15 @@ func NewSessions(pool *pgxpool.Pool, c SessionConfig) *Sessions {
 	sm.Cookie.SameSite = http.SameSiteLaxMode // Lax: the IdP's redirect back must carry it
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = false // a browser session cookie; the server enforces the timeouts
-	s := &Sessions{SessionManager: sm, stop: make(chan struct{}), done: make(chan struct{})}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		slog.ErrorContext(r.Context(), "session store", "err", err, "path", r.URL.Path)
+		http.Error(w, "Sessions are unavailable; please try again shortly.", http.StatusServiceUnavailable)
+	}
+	s := &Sessions{SessionManager: sm, idle: c.IdleTimeout, touchEvery: min(time.Minute, c.IdleTimeout/10),
+		now: c.Now, stop: make(chan struct{}), done: make(chan struct{})}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	go s.sweep(pool, 10*time.Minute)
 	return s
 }
@@ -96,6 +117,7 @@ func (s *Sessions) SignIn(ctx context.Context, u identity.User) error {
 		return fmt.Errorf("auth: renew session: %w", err)
 	}
 	s.Put(ctx, userKey, u)
+	s.Put(ctx, lastSeenKey, s.now())
 	return nil
 }
 
@@ -107,8 +129,20 @@ func (s *Sessions) SignOut(ctx context.Context) error {
 	return nil
 }
 
-// User is the signed-in person of the session in ctx, if any.
+// User is the signed-in person of the session in ctx, if any. A session
+// idle for longer than the idle timeout is ended here.
 func (s *Sessions) User(ctx context.Context) (identity.User, bool) {
 	u, ok := s.Get(ctx, userKey).(identity.User)
-	return u, ok && u.Subject != ""
+	if !ok || u.Subject == "" {
+		return identity.User{}, false
+	}
+	now, seen := s.now(), s.GetTime(ctx, lastSeenKey)
+	if s.idle > 0 && now.Sub(seen) > s.idle {
+		_ = s.Destroy(ctx) // its row goes now, not at the absolute expiry
+		return identity.User{}, false
+	}
+	if s.idle > 0 && now.Sub(seen) >= s.touchEvery {
+		s.Put(ctx, lastSeenKey, now)
+	}
+	return u, true
 }
