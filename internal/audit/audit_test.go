@@ -194,3 +194,38 @@ func TestListFiltersAndStream(t *testing.T) {
 		t.Fatalf("stream: %d, %v", streamed, err)
 	}
 }
+
+// TestActorFilterBySubjectOrEmailPages: a person is found by subject or by
+// email, newest first, across pages, each record once (even when both
+// match it).
+func TestActorFilterBySubjectOrEmailPages(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	for i := range 9 {
+		e := event(i) // user-0 / u0@example.com for i = 0, 3, 6
+		if i == 6 {
+			e.Actor = identity.User{Subject: "same", Email: "same"} // matched by both arms
+		}
+		appendEvent(t, pool, e)
+	}
+	for _, who := range []string{"user-0", "u0@example.com"} {
+		p1, more, err := audit.List(ctx, pool, audit.Filter{Actor: who}, 1, 1)
+		if err != nil || len(p1) != 1 || !more {
+			t.Fatalf("%s page 1: %d records, more=%v, %v", who, len(p1), more, err)
+		}
+		p2, more, err := audit.List(ctx, pool, audit.Filter{Actor: who}, 2, 1)
+		if err != nil || len(p2) != 1 || more {
+			t.Fatalf("%s page 2: %d records, more=%v, %v", who, len(p2), more, err)
+		}
+		if p1[0].ID <= p2[0].ID || p1[0].Actor.Subject != "user-0" || p2[0].Actor.Subject != "user-0" {
+			t.Errorf("%s: pages %d then %d, want user-0's newest first", who, p1[0].ID, p2[0].ID)
+		}
+	}
+	both, _, err := audit.List(ctx, pool, audit.Filter{Actor: "same", Outcome: audit.OK}, 1, 50)
+	if err != nil || len(both) != 1 {
+		t.Errorf("a record matching subject and email: %d results, %v; want it once", len(both), err)
+	}
+	if none, more, err := audit.List(ctx, pool, audit.Filter{Actor: "nobody@example.com"}, 1, 50); err != nil || len(none) != 0 || more {
+		t.Errorf("unknown actor: %d records, %v", len(none), err)
+	}
+}

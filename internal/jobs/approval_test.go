@@ -168,3 +168,30 @@ func TestUnapprovedExportLapsesAndCanBeWithdrawn(t *testing.T) {
 		t.Errorf("%d lapse/withdraw records, want 2", n)
 	}
 }
+
+// TestListByRequesterSubjectOrEmail: the jobs page's requester filter finds
+// a person's jobs by subject or by email, newest first, across pages.
+func TestListByRequesterSubjectOrEmail(t *testing.T) {
+	e := approvalEnv(t)
+	ctx := context.Background()
+	mine := []string{e.requestExport(t).ID, e.requestExport(t).ID}
+	other, err := e.svc.ExportSnapshot(ctx, approver, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster,
+		SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: key()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{requester.Subject, requester.Email} {
+		p1, more, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: who}, 1, 1)
+		if err != nil || len(p1) != 1 || !more || p1[0].ID != mine[1] {
+			t.Fatalf("%s page 1: %v more=%v %v", who, p1, more, err)
+		}
+		p2, more, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: who, Kind: jobs.KindExport}, 2, 1)
+		if err != nil || len(p2) != 1 || more || p2[0].ID != mine[0] {
+			t.Fatalf("%s page 2: %v more=%v %v", who, p2, more, err)
+		}
+	}
+	got, _, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: approver.Email}, 1, 10)
+	if err != nil || len(got) != 1 || got[0].ID != other.ID {
+		t.Errorf("approver's jobs: %d, %v", len(got), err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -181,11 +182,22 @@ func securityHeaders(https bool, frameAncestors []string) echo.MiddlewareFunc {
 	}
 }
 
+// renderBuffers are reused across requests: a page is 50–150 KB, and
+// growing a fresh buffer to that size for every request was a large share
+// of the dashboard's allocations (BenchmarkPages).
+var renderBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 64<<10)) }}
+
 // render writes component into a buffer first, so a render error becomes
 // a proper error response instead of half a page.
 func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // let an outsized page's buffer go
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
