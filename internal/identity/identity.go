@@ -94,12 +94,8 @@ func FromContext(ctx context.Context) (User, bool) {
 	return u, ok
 }
 
-// DevUser is the identity used until sign-in is configured (tests and the
-// first stages of `make run`).
-var DevUser = User{Subject: "dev|operator", Email: "dev@snapdesk.local", Name: "Dev Operator", Groups: []string{"snapdesk-dev"}}
-
-// AllowAll grants every permission on every project: the development
-// stand-in until the policy layer is wired in. Never used in production.
+// AllowAll grants every permission on every project, for tests of the
+// engine that are not about permissions. Production uses the policy.
 type AllowAll struct{}
 
 // Can always allows.

@@ -36,30 +36,33 @@ func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) 
 
 // preflightExport refuses an export of a snapshot that is not completed, to
 // a bucket that does not exist, or to a bucket it is already being exported to.
-func (s *Service) preflightExport(ctx context.Context, r ExportRequest) error {
+// It returns the bucket and the snapshot, which the job records so its
+// pages can name them without asking Atlas again.
+func (s *Service) preflightExport(ctx context.Context, r ExportRequest) (atlas.ExportBucket, atlas.Snapshot, error) {
 	cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
 	if err != nil {
-		return err
+		return atlas.ExportBucket{}, atlas.Snapshot{}, err
 	}
 	snap, err := s.atlas.Snapshots.Get(ctx, r.ProjectID, r.ClusterName, r.SnapshotID, cl.ClusterType)
 	if err != nil {
-		return err
+		return atlas.ExportBucket{}, snap, err
 	}
 	if snap.Status != atlas.SnapshotCompleted {
-		return &RefusedError{Msg: fmt.Sprintf("Snapshot %s is %s; only completed snapshots can be exported.", snap.ID, snap.Status)}
+		return atlas.ExportBucket{}, snap, &RefusedError{Msg: fmt.Sprintf("Snapshot %s is %s; only completed snapshots can be exported.", snap.ID, snap.Status)}
 	}
-	if _, err := s.atlas.ExportBuckets.Get(ctx, r.ProjectID, r.ExportBucketID); err != nil {
-		return err
+	bucket, err := s.atlas.ExportBuckets.Get(ctx, r.ProjectID, r.ExportBucketID)
+	if err != nil {
+		return bucket, snap, err
 	}
 	for exp, err := range s.atlas.Exports.All(ctx, r.ProjectID, r.ClusterName) {
 		if err != nil {
-			return err
+			return bucket, snap, err
 		}
 		if exp.SnapshotID == r.SnapshotID && exp.ExportBucketID == r.ExportBucketID && !exp.State.IsTerminal() {
-			return &RefusedError{Msg: fmt.Sprintf("Snapshot %s is already being exported to this bucket (export %s, %s).", r.SnapshotID, exp.ID, exp.State)}
+			return bucket, snap, &RefusedError{Msg: fmt.Sprintf("Snapshot %s is already being exported to this bucket (export %s, %s).", r.SnapshotID, exp.ID, exp.State)}
 		}
 	}
-	return nil
+	return bucket, snap, nil
 }
 
 // preflightIngestion refuses an ingestion while another run of the

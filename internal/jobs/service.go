@@ -25,6 +25,14 @@ const (
 	MarkerRequestedBy = "snapdesk.requested_by"
 )
 
+// Parameters an export job records about what it names, so pages show
+// them without asking Atlas.
+const (
+	ParamBucketName      = "bucketName"
+	ParamBucketProvider  = "bucketProvider"
+	ParamSnapshotTakenAt = "snapshotTakenAt"
+)
+
 // Limits on what people may ask for.
 const (
 	MaxDescription   = 500
@@ -211,11 +219,16 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 	if j, done, err := s.begin(ctx, u, o, "export.create", target, params, r.IdempotencyKey); done {
 		return j, err
 	}
-	if err := s.preflightExport(ctx, r); err != nil {
+	bucket, snap, err := s.preflightExport(ctx, r)
+	if err != nil {
 		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
 			return j, nil
 		}
 		return Job{}, s.refuse(ctx, u, o, "export.create", target, params, err)
+	}
+	params[ParamBucketName], params[ParamBucketProvider] = bucket.BucketName, string(bucket.CloudProvider)
+	if !snap.CreatedAt.IsZero() {
+		params[ParamSnapshotTakenAt] = snap.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	j := Job{Kind: KindExport, ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID,
 		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}

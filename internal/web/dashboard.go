@@ -166,6 +166,9 @@ func (h *Handler) lineage(c echo.Context, j jobs.Job) (views.Lineage, error) {
 		return l, err
 	}
 	l.Snapshot = &views.Snapshot{ID: j.SnapshotID}
+	if at, ok := j.Params[jobs.ParamSnapshotTakenAt].(string); ok {
+		l.Snapshot.CreatedAt, _ = time.Parse(time.RFC3339, at)
+	}
 	for _, r := range related {
 		switch r.Kind {
 		case jobs.KindSnapshot:

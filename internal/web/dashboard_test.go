@@ -198,6 +198,14 @@ func TestExportAndIngestFromTheClusterPage(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/") {
 		t.Fatalf("export = %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// Its page names the bucket and when the snapshot was taken, from what the job recorded.
+	_, jobDoc := fetch(t, c, mustGet(srv.URL+resp.Header.Get("Location")))
+	if facts := jobDoc.Find(`[data-testid="job-facts"]`).Text(); !strings.Contains(facts, "GCP") || !strings.Contains(facts, "snapdesk-exports-gcp") {
+		t.Errorf("export job facts lack the bucket's provider and name: %q", facts)
+	}
+	if snap := jobDoc.Find(`[data-testid="lineage-snapshot"] time`).Length(); snap == 0 {
+		t.Error("the lineage does not say when the snapshot was taken")
+	}
 	// The same snapshot to the same bucket again is refused with the reason, nothing lost.
 	v.Set("idempotency_key", "8a0a4a5e-3c56-4a43-9f0f-3f0c1f1b2a10")
 	resp, doc2 := fetch(t, c, post(srv.URL, action, v))

@@ -226,7 +226,11 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	if fresh.Buckets, err = h.buckets(c.Request().Context(), g); err != nil {
 		return atlasErr(err)
 	}
-	return h.done(c, j, "Export requested.", action.ReturnTo, views.ExportSnapshot(fresh))
+	msg := "Export requested."
+	if j.State == jobs.StateAwaitingApproval {
+		msg = "Export requested: it waits for another operator's approval before it goes to Atlas."
+	}
+	return h.done(c, j, msg, action.ReturnTo, views.ExportSnapshot(fresh))
 }
 
 // triggerIngestion handles POST …/pipelines/:pipelineName/runs.

@@ -30,6 +30,10 @@ func jobView(j jobs.Job) views.Job {
 	}
 	if j.Kind == jobs.KindExport {
 		v.BucketName = j.ExportBucketID
+		if name, _ := j.Params[jobs.ParamBucketName].(string); name != "" {
+			v.BucketName = name
+			v.BucketProvider, _ = j.Params[jobs.ParamBucketProvider].(string)
+		}
 	}
 	return v
 }
