@@ -201,8 +201,31 @@ func TestOIDCSignInRefusals(t *testing.T) {
 		b := newOIDCBrowser(t, srv)
 		refused("expired token", b.toProvider("/"), b)
 	})
-	if n := countAudit(t, pool, `action = 'signin' AND outcome = 'denied'`); n != 4 {
-		t.Errorf("%d refused sign-ins audited, want 4", n)
+	t.Run("another issuer", func(t *testing.T) {
+		provider.SetIssuer("https://evil.example.net")
+		defer provider.SetIssuer("")
+		b := newOIDCBrowser(t, srv)
+		refused("wrong issuer", b.toProvider("/"), b)
+	})
+	t.Run("another audience", func(t *testing.T) {
+		provider.SetAudience("some-other-app")
+		defer provider.SetAudience("")
+		b := newOIDCBrowser(t, srv)
+		refused("wrong audience", b.toProvider("/"), b)
+	})
+	t.Run("forged signature", func(t *testing.T) {
+		provider.ForgeSignatures(true)
+		defer provider.ForgeSignatures(false)
+		b := newOIDCBrowser(t, srv)
+		refused("forged signature", b.toProvider("/"), b)
+	})
+	if n := countAudit(t, pool, `action = 'signin' AND outcome = 'denied'`); n != 7 {
+		t.Errorf("%d refused sign-ins audited, want 7", n)
+	}
+	// The provider still works: the knobs were what was refused.
+	b := newOIDCBrowser(t, srv)
+	if resp, _ := b.get(b.toProvider("/")); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a proper sign-in after the refusals = %d", resp.StatusCode)
 	}
 }
 

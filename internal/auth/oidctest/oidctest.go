@@ -38,8 +38,12 @@ type Provider struct {
 	person  Person
 	pending map[string]grant // by code
 	// Knobs.
-	nonceOverride string
-	tokenTTL      time.Duration
+	nonceOverride    string
+	tokenTTL         time.Duration
+	issuerOverride   string
+	audienceOverride string
+	forger           *rsa.PrivateKey // signs with a key the JWKS does not hold
+
 	// Seen records what the relying party sent, for assertions.
 	seen Seen
 }
@@ -80,6 +84,22 @@ func (p *Provider) SetPerson(person Person) { p.mu.Lock(); p.person = person; p.
 
 // SetNonce makes ID tokens carry this nonce instead of the requested one.
 func (p *Provider) SetNonce(n string) { p.mu.Lock(); p.nonceOverride = n; p.mu.Unlock() }
+
+// SetIssuer makes ID tokens name another issuer ("" restores).
+func (p *Provider) SetIssuer(iss string) { p.mu.Lock(); p.issuerOverride = iss; p.mu.Unlock() }
+
+// SetAudience makes ID tokens name another audience ("" restores).
+func (p *Provider) SetAudience(aud string) { p.mu.Lock(); p.audienceOverride = aud; p.mu.Unlock() }
+
+// ForgeSignatures signs ID tokens with a key that is not in the JWKS.
+func (p *Provider) ForgeSignatures(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.forger = nil
+	if on {
+		p.forger, _ = rsa.GenerateKey(rand.Reader, 2048)
+	}
+}
 
 // SetTokenTTL sets ID tokens' lifetime; negative issues expired tokens.
 func (p *Provider) SetTokenTTL(d time.Duration) { p.mu.Lock(); p.tokenTTL = d; p.mu.Unlock() }
@@ -160,13 +180,23 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if p.nonceOverride != "" {
 		nonce = p.nonceOverride
 	}
+	iss, aud, key := p.URL, p.ClientID, p.key
+	if p.issuerOverride != "" {
+		iss = p.issuerOverride
+	}
+	if p.audienceOverride != "" {
+		aud = p.audienceOverride
+	}
+	if p.forger != nil {
+		key = p.forger
+	}
 	now := time.Now()
 	claims := map[string]any{
-		"iss": p.URL, "aud": p.ClientID, "sub": p.person.Subject, "nonce": nonce,
+		"iss": iss, "aud": aud, "sub": p.person.Subject, "nonce": nonce,
 		"iat": now.Unix(), "exp": now.Add(p.tokenTTL).Unix(),
 		"email": p.person.Email, "email_verified": true, "name": p.person.Name, "groups": p.person.Groups,
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: p.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
