@@ -35,11 +35,29 @@ func New(t testing.TB) context.Context {
 	if _, err := exec.LookPath(path); err != nil {
 		t.Fatalf("browsertest: Chromium not found at %s (Debian: apt-get install -y chromium): %v", path, err)
 	}
+	// Starting Chromium on a loaded 2-core machine occasionally fails
+	// before it prints its DevTools address; a second start succeeds. A
+	// start is not what the tests check, so it is retried, and said so.
+	var lastErr error
+	for attempt := 1; attempt <= 3; attempt++ {
+		ctx, err := start(t, path)
+		if err == nil {
+			return ctx
+		}
+		lastErr = err
+		t.Logf("browsertest: Chromium did not start (attempt %d): %v", attempt, err)
+	}
+	t.Fatalf("browsertest: start Chromium: %v", lastErr)
+	return nil
+}
+
+// start runs one Chromium with its own profile; its cleanup is t's.
+func start(t testing.TB, path string) (context.Context, error) {
 	// Not t.TempDir: Chromium's helpers may still be writing to the profile
 	// when the test's own cleanup runs.
 	profile, err := os.MkdirTemp("", "snapdesk-chromium-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// Only these flags, not chromedp's defaults: each one is here for a
 	// reason this project's machines have.
@@ -61,16 +79,18 @@ func New(t testing.TB) context.Context {
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	// Generous: two cores shared with the race detector and Postgres.
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() {
+	stop := func() {
 		cancelTimeout()
 		cancelCtx()
 		cancelAlloc()
 		_ = os.RemoveAll(profile)
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("browsertest: start Chromium: %v", err)
 	}
-	return ctx
+	if err := chromedp.Do(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	t.Cleanup(stop)
+	return ctx, nil
 }
 
 // InsertText types text into the focused element as an input method would:

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -28,16 +27,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
-	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/audit"
-	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/jobs"
-	"github.com/snapdesk/snapdesk/internal/live"
-	"github.com/snapdesk/snapdesk/internal/policy"
-	"github.com/snapdesk/snapdesk/internal/web"
 )
 
 // The size of the installation BenchmarkPages measures.
@@ -98,7 +91,7 @@ func BenchmarkPages(b *testing.B) {
 	}
 
 	times := &serverTimes{}
-	srv := benchServer(b, ctx, pool, times)
+	srv := benchServer(b, pool, times)
 	openStreams(b, ctx, srv.URL, benchStreams)
 	clients := make([]*http.Client, *pagesClients)
 	transport := &http.Transport{MaxIdleConnsPerHost: *pagesClients}
@@ -179,39 +172,13 @@ func runClients(b *testing.B, base string, clients []*http.Client, times *server
 
 const benchTrivialPath = "/bench/trivial"
 
-// benchServer assembles the app as the tests' newServer does (sign-in,
-// policy, jobs service over a simulator), plus the live hub the /events
-// streams need, and a trivial route behind the same middleware. Every
-// request but the streams' is timed into times. This is the one place to
-// change when the app's assembly changes.
-func benchServer(b *testing.B, ctx context.Context, pool *pgxpool.Pool, times *serverTimes) *httptest.Server {
+// benchServer is the app (startApp) with every request but the streams'
+// timed into times, and a trivial route behind the same middleware.
+func benchServer(b *testing.B, pool *pgxpool.Pool, times *serverTimes) *httptest.Server {
 	b.Helper()
-	sim, err := atlassim.New(atlassim.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	b.Cleanup(simSrv.Close)
-	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rules := policy.Fixed(auth.DevPolicy())
-	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
-	svc.SetApprovals(rules)
-	hub := live.NewHub(pool, log)
-	go hub.Run(ctx)
-	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
-	b.Cleanup(sessions.Close)
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-bench", Jobs: svc, Live: hub, Sessions: sessions, DevSignIn: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	e.GET(benchTrivialPath, func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	srv := httptest.NewServer(times.wrap(e))
-	b.Cleanup(srv.Close)
-	return srv
+	app := startApp(b, pool, appOptions{wrap: times.wrap})
+	app.Echo.GET(benchTrivialPath, func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	return app.Server
 }
 
 // benchSignIn returns a client with a session of its own, signed in as

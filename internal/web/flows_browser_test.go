@@ -3,9 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -19,15 +16,10 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
-	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/browsertest"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
-	"github.com/snapdesk/snapdesk/internal/metrics"
-	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
-	"github.com/snapdesk/snapdesk/internal/web"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
@@ -71,58 +63,15 @@ type browserApp struct {
 	cancel        context.CancelFunc // closes a tab of newTab
 }
 
-// startBrowserApp assembles the app as cmd/server does (jobs service with
-// approvals, live hub, web server, poller) over a fresh database and
-// simulator, starts Chromium and signs it in as the operator. It is the
-// one place that knows how the browser gets signed in.
+// startBrowserApp is the app (startApp) over a fresh database, with
+// Chromium signed in as the operator.
 func startBrowserApp(t *testing.T) *browserApp {
 	t.Helper()
-	pool := dbtest.New(t)
-	clock := atlassim.NewManualClock(time.Now().UTC())
-	sim, err := atlassim.New(atlassim.Config{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rules := policy.Fixed(auth.DevPolicy())
-	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
-	svc.SetApprovals(rules)
-
-	hub := live.NewHub(pool, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	hubDone := make(chan struct{})
-	go func() {
-		defer close(hubDone)
-		hub.Run(ctx)
-	}()
-	t.Cleanup(func() { cancel(); <-hubDone })
-
-	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
-	t.Cleanup(sessions.Close)
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub, Sessions: sessions,
-		DevSignIn: true, ReturnToHosts: []string{flowPortal}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	// Registered before the browser's cleanup, so it runs after the browser
-	// has closed its event streams.
-	t.Cleanup(srv.Close)
-
-	pcfg := poller.DefaultConfig()
-	pcfg.MinBackoff = time.Millisecond
-	p := poller.New(pcfg, svc, metrics.New(), log)
-
+	app := startApp(t, dbtest.New(t), appOptions{})
 	b := browsertest.New(t)
-	a := &browserApp{URL: srv.URL, Pool: pool, Sim: sim, Clock: clock, Atlas: client, Hub: hub, Poller: p, B: b,
+	a := &browserApp{URL: app.Server.URL, Pool: app.Pool, Sim: app.Sim, Clock: app.Clock, Atlas: app.Atlas, Hub: app.Hub, Poller: app.Poller, B: b,
 		ConsoleErrors: browsertest.ConsoleErrors(b, "status of 422")}
-	signInBrowser(t, b, srv.URL, "operator")
+	signInBrowser(t, b, app.Server.URL, "operator")
 	return a
 }
 

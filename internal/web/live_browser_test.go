@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,17 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/snapdesk/snapdesk/internal/atlas"
-	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
-	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/browsertest"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/jobs"
-	"github.com/snapdesk/snapdesk/internal/live"
-	"github.com/snapdesk/snapdesk/internal/metrics"
-	"github.com/snapdesk/snapdesk/internal/policy"
-	"github.com/snapdesk/snapdesk/internal/poller"
-	"github.com/snapdesk/snapdesk/internal/web"
 )
 
 // TestTakeSnapshotInBrowserUpdatesLive takes a snapshot from the cluster
@@ -31,43 +19,16 @@ import (
 // succeeded without a reload (Postgres NOTIFY → server-sent event → htmx).
 func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
 	pool := dbtest.New(t)
-	clock := atlassim.NewManualClock(time.Now().UTC())
-	sim, err := atlassim.New(atlassim.Config{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	defer simSrv.Close()
-	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := jobs.NewService(jobs.NewStore(pool), client, policy.Fixed(auth.DevPolicy()), log)
-	hub := live.NewHub(pool, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go hub.Run(ctx)
-	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
-	defer sessions.Close()
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub, Sessions: sessions, DevSignIn: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	// Registered before the browser's cleanup, so it runs after the browser
-	// has closed its event stream.
-	t.Cleanup(srv.Close)
-	pcfg := poller.DefaultConfig()
-	pcfg.MinBackoff = time.Millisecond
-	p := poller.New(pcfg, svc, metrics.New(), log)
+	app := startApp(t, pool, appOptions{})
+	srv, sim, clock, p := app.Server, app.Sim, app.Clock, app.Poller
+	ctx := context.Background()
 
 	b := browsertest.New(t)
 	consoleErrs := browsertest.ConsoleErrors(b)
 	signInBrowser(t, b, srv.URL, "operator")
 	const retention = `form[data-testid="take-snapshot-form"] input[name="retentionInDays"]`
 	const newRow = `#jobs-feed tr[id^="job-"]`
-	err = chromedp.Do(b,
+	err := chromedp.Do(b,
 		chromedp.Navigate(srv.URL+clusterPath),
 		chromedp.Poll[chromedp.Void](`(() => { const e = document.querySelector(`+strconv.Quote(retention)+`);
 			return !!(e && e["htmx-internal-data"] && e["htmx-internal-data"].initHash); })()`),

@@ -20,15 +20,12 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
-	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
-	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/views"
-	"github.com/snapdesk/snapdesk/internal/web"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
@@ -53,32 +50,8 @@ type pagesApp struct {
 
 func newPagesApp(t *testing.T) *pagesApp {
 	t.Helper()
-	a := &pagesApp{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC())}
-	var err error
-	if a.sim, err = atlassim.New(atlassim.Config{Clock: a.clock}); err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(a.sim)
-	t.Cleanup(simSrv.Close)
-	if a.atlas, err = atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret)); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a.svc = jobs.NewService(jobs.NewStore(a.pool), a.atlas, policy.Fixed(auth.DevPolicy()), log)
-	a.hub = live.NewHub(a.pool, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go a.hub.Run(ctx)
-	sessions := auth.NewSessions(a.pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
-	t.Cleanup(sessions.Close)
-	e, err := web.New(web.Deps{Pool: a.pool, Logger: log, Version: "v-test", Jobs: a.svc, Live: a.hub, Sessions: sessions,
-		DevSignIn: true, ReturnToHosts: []string{"portal.example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.srv = httptest.NewServer(e)
-	t.Cleanup(a.srv.Close)
-	return a
+	app := startApp(t, dbtest.New(t), appOptions{})
+	return &pagesApp{srv: app.Server, pool: app.Pool, clock: app.Clock, sim: app.Sim, atlas: app.Atlas, svc: app.Jobs, hub: app.Hub}
 }
 
 func byTestID(s interface {

@@ -24,61 +24,108 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
+	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/policy"
+	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
-// newServer is the web server over pool and a fresh simulator, with
-// development sign-in and its built-in policy (the seeded users).
-func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
-	t.Helper()
-	srv, _ := newApp(t, pool, nil)
-	return srv
+// testApp is the app as cmd/server assembles it (the built-in development
+// policy, the jobs service with approvals, the live hub, sessions, the web
+// server and a poller) over a test database and a fresh simulator whose
+// clock the test moves. It is the one place the tests assemble the app.
+type testApp struct {
+	Server *httptest.Server
+	Echo   *echo.Echo
+	Pool   *pgxpool.Pool
+	Sim    *atlassim.Server
+	Clock  *atlassim.ManualClock
+	Atlas  *atlas.Client
+	Jobs   *jobs.Service
+	Hub    *live.Hub
+	// Poller is not running: a test runs a cycle when it has moved Atlas on.
+	Poller *poller.Poller
 }
 
-// newApp is newServer with its route table; with a provider, people sign
-// in with OpenID Connect there instead of picking a seeded user.
-func newApp(t *testing.T, pool *pgxpool.Pool, provider *oidctest.Provider) (*httptest.Server, *echo.Echo) {
-	t.Helper()
-	sim, err := atlassim.New(atlassim.Config{})
-	if err != nil {
-		t.Fatal(err)
+// appOptions vary the assembly.
+type appOptions struct {
+	// provider: people sign in with OpenID Connect there, instead of
+	// picking a seeded user.
+	provider *oidctest.Provider
+	// wrap wraps the web handler (the benchmark times requests with it).
+	wrap func(http.Handler) http.Handler
+}
+
+func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
+	tb.Helper()
+	a := &testApp{Pool: pool, Clock: atlassim.NewManualClock(time.Now().UTC())}
+	var err error
+	if a.Sim, err = atlassim.New(atlassim.Config{Clock: a.Clock}); err != nil {
+		tb.Fatal(err)
 	}
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
-	client, err := atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret))
-	if err != nil {
-		t.Fatal(err)
+	simSrv := httptest.NewServer(a.Sim)
+	tb.Cleanup(simSrv.Close)
+	if a.Atlas, err = atlas.New(atlas.WithBaseURL(simSrv.URL), atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret)); err != nil {
+		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rules := policy.Fixed(auth.DevPolicy())
-	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
-	svc.SetApprovals(rules)
-	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
-	t.Cleanup(sessions.Close)
-	// Started first: the OIDC redirect URL needs the server's address.
-	srv := httptest.NewServer(http.NotFoundHandler())
-	t.Cleanup(srv.Close)
-	hub := live.NewHub(pool, log)
+	a.Jobs = jobs.NewService(jobs.NewStore(pool), a.Atlas, rules, log)
+	a.Jobs.SetApprovals(rules)
+	pcfg := poller.DefaultConfig()
+	pcfg.MinBackoff = time.Millisecond
+	a.Poller = poller.New(pcfg, a.Jobs, metrics.New(), log)
+
+	a.Hub = live.NewHub(pool, log)
 	hubCtx, stopHub := context.WithCancel(context.Background())
-	go hub.Run(hubCtx)
-	t.Cleanup(stopHub)
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: svc, Live: hub, ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
-	if provider != nil {
-		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: provider.URL, ClientID: provider.ClientID,
-			ClientSecret: provider.ClientSecret, RedirectURL: srv.URL + "/auth/callback"})
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		a.Hub.Run(hubCtx)
+	}()
+	tb.Cleanup(func() { stopHub(); <-hubDone })
+	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
+	tb.Cleanup(sessions.Close)
+
+	// Started first: the OIDC redirect URL needs the server's address.
+	a.Server = httptest.NewServer(http.NotFoundHandler())
+	// Registered after the hub's cleanup, so it runs first: open event
+	// streams end before the hub does.
+	tb.Cleanup(a.Server.Close)
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub,
+		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
+	if o.provider != nil {
+		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: o.provider.URL, ClientID: o.provider.ClientID,
+			ClientSecret: o.provider.ClientSecret, RedirectURL: a.Server.URL + "/auth/callback"})
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	} else {
 		deps.DevSignIn = true
 	}
-	e, err := web.New(deps)
-	if err != nil {
-		t.Fatal(err)
+	if a.Echo, err = web.New(deps); err != nil {
+		tb.Fatal(err)
 	}
-	srv.Config.Handler = e
-	return srv, e
+	var h http.Handler = a.Echo
+	if o.wrap != nil {
+		h = o.wrap(h)
+	}
+	a.Server.Config.Handler = h
+	return a
+}
+
+// newServer is the app's web server over pool, with development sign-in.
+func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+	t.Helper()
+	return startApp(t, pool, appOptions{}).Server
+}
+
+// newApp is newServer with its route table; with a provider, people sign
+// in with OpenID Connect there.
+func newApp(t *testing.T, pool *pgxpool.Pool, provider *oidctest.Provider) (*httptest.Server, *echo.Echo) {
+	t.Helper()
+	a := startApp(t, pool, appOptions{provider: provider})
+	return a.Server, a.Echo
 }
 
 // signedIn is a cookie-keeping client that does not follow redirects,
