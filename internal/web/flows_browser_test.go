@@ -667,26 +667,36 @@ func TestBrowserKeyPagesAccessible(t *testing.T) {
 	if err := a.Pool.QueryRow(context.Background(), `SELECT atlas_id FROM jobs WHERE id = $1`, ingestJob).Scan(&runID); err != nil {
 		t.Fatal(err)
 	}
-	pages := []struct{ name, path string }{
-		{"overview", "/"},
-		{"jobs", "/jobs"},
-		{"export-job", "/jobs/" + exportJob},
-		{"ingestion-job", "/jobs/" + ingestJob},
-		{"projects", "/projects"},
-		{"project", "/projects/" + flowProject},
-		{"cluster", flowClusterPath},
-		{"pipeline", flowPipelinePath},
-		{"run", flowPipelinePath + "/runs/" + runID},
-		{"audit", "/audit"},
+	pages := []struct {
+		name, path string
+		status     int
+	}{
+		{"overview", "/", 200},
+		{"jobs", "/jobs", 200},
+		{"export-job", "/jobs/" + exportJob, 200},
+		{"ingestion-job", "/jobs/" + ingestJob, 200},
+		{"projects", "/projects", 200},
+		{"project", "/projects/" + flowProject, 200},
+		{"cluster", flowClusterPath, 200},
+		{"pipeline", flowPipelinePath, 200},
+		{"run", flowPipelinePath + "/runs/" + runID, 200},
+		{"audit", "/audit", 200},
+		{"sign-in", "/auth/dev", 200},
+		{"export-deep-link", flowClusterPath + "/exports/new?snapshotId=" + atlassim.FixtureSnapshotID, 200},
+		{"not-found", "/jobs/00000000-0000-4000-8000-000000000000", 404},
 	}
 	for _, p := range pages {
 		// Each page in a tab of its own, closed after: Chromium keeps the
 		// event streams of pages it holds in its back/forward cache open,
 		// and six of them exhaust its connections to the server.
 		tab := a.newTab(t)
+		if p.status == 404 {
+			// The page's own status is logged; it is the point here.
+			tab.ConsoleErrors = browsertest.ConsoleErrors(tab.B, "status of 422", "status of 404")
+		}
 		resp := browserValue(t, tab, "open "+p.path, chromedp.NavigateResponse(a.URL+p.path))
-		if resp.Status != 200 {
-			t.Errorf("%s: status %d", p.path, resp.Status)
+		if int(resp.Status) != p.status {
+			t.Errorf("%s: status %d, want %d", p.path, resp.Status, p.status)
 		}
 		tab.do(t, "wait for "+p.path, chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 		vs, err := browsertest.CheckAccessibility(tab.B)
