@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,25 +26,7 @@ import (
 // request is being served and checks that the request still completes and
 // Serve returns cleanly.
 func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
-	sim, err := atlassim.New(atlassim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	defer simSrv.Close()
-	dbURL := dbtest.URL(t)
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL":                dbURL,
-			"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
-			"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
-			"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
-			"AUTH_MODE":                   "dev",
-		}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := testConfig(t, nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -111,13 +94,6 @@ func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
 // breaks it: each reload is an audit record, the refused one with the
 // line of the error.
 func TestPolicyReloadIsAudited(t *testing.T) {
-	sim, err := atlassim.New(atlassim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	defer simSrv.Close()
-	dbURL := dbtest.URL(t)
 	dir := t.TempDir()
 	policyFile := filepath.Join(dir, "policy.yaml")
 	writePolicy := func(src string) {
@@ -131,20 +107,7 @@ func TestPolicyReloadIsAudited(t *testing.T) {
 		}
 	}
 	writePolicy("grants:\n  - project: \"*\"\n    role: viewer\n    groups: [engineering]\n")
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL":                dbURL,
-			"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
-			"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
-			"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
-			"AUTH_MODE":                   "dev",
-			"SNAPDESK_POLICY_FILE":        policyFile,
-			"SNAPDESK_POLLER":             "false",
-		}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, dbURL := testConfig(t, map[string]string{"SNAPDESK_POLICY_FILE": policyFile, "SNAPDESK_POLLER": "false"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -191,4 +154,30 @@ func TestPolicyReloadIsAudited(t *testing.T) {
 	if msg := waitFor("error"); !strings.Contains(msg, "policy.yaml:3") || !strings.Contains(msg, "previous policy stays") {
 		t.Errorf("refused reload record: %q", msg)
 	}
+}
+
+// testConfig is the configuration of a server over a fresh database and a
+// simulator, with development sign-in, plus extra; it returns the database URL too.
+func testConfig(t *testing.T, extra map[string]string) (config.Config, string) {
+	t.Helper()
+	sim, err := atlassim.New(atlassim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+	dbURL := dbtest.URL(t)
+	env := map[string]string{
+		"DATABASE_URL":                dbURL,
+		"MONGODB_ATLAS_BASE_URL":      simSrv.URL,
+		"MONGODB_ATLAS_CLIENT_ID":     atlassim.DefaultClientID,
+		"MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
+		"AUTH_MODE":                   "dev",
+	}
+	maps.Copy(env, extra)
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, dbURL
 }
