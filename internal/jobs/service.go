@@ -73,6 +73,19 @@ func (s *Service) Store() *Store { return s.store }
 // Atlas is the service's Atlas client.
 func (s *Service) Atlas() *atlas.Client { return s.atlas }
 
+// ViewJob returns job id if u may view its project, and a
+// *identity.DeniedError (wrapped with nothing) otherwise.
+func (s *Service) ViewJob(ctx context.Context, u identity.User, id string) (Job, error) {
+	j, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Job{}, err
+	}
+	if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermView); err != nil {
+		return Job{}, err
+	}
+	return j, nil
+}
+
 // Authorizer is the service's authorizer.
 func (s *Service) Authorizer() identity.Authorizer { return s.authz }
 

@@ -82,12 +82,12 @@ func (h *Handler) jobPage(c echo.Context) error {
 	if !form.ValidJobID(id) {
 		return notFound()
 	}
-	j, err := h.jobs.Store().Get(ctx, id)
+	j, err := h.jobs.ViewJob(ctx, currentUser(c), id)
+	if errors.Is(err, identity.ErrDenied) {
+		return &Error{Status: http.StatusForbidden, Msg: "You may not see this project's jobs.", Err: err}
+	}
 	if err != nil {
 		return err
-	}
-	if err := identity.Require(ctx, h.jobs.Authorizer(), currentUser(c), j.ProjectID, identity.PermView); err != nil {
-		return &Error{Status: http.StatusForbidden, Msg: "You may not see this project's jobs.", Err: err}
 	}
 	events, err := h.jobs.Store().Events(ctx, id)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -46,9 +45,8 @@ func (h *Handler) events(c echo.Context) error {
 			}
 			w.Flush()
 		case id := <-ids:
-			j, err := h.jobs.Store().Get(ctx, id)
-			if err != nil || !l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) ||
-				!h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermView) {
+			j, err := h.jobs.ViewJob(ctx, u, id)
+			if err != nil || !l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) {
 				continue
 			}
 			v := jobView(j)

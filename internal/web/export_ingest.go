@@ -59,7 +59,7 @@ func (h *Handler) done(c echo.Context, j jobs.Job, msg, returnTo string, fresh t
 // form.ReturnPolicy allows it. What cannot be prefilled is said beside its
 // field; nothing is validated against Atlas until the form is posted.
 func (h *Handler) newExport(c echo.Context) error {
-	g, err := h.projectParam(c)
+	g, a, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
@@ -68,15 +68,15 @@ func (h *Handler) newExport(c echo.Context) error {
 		return notFound()
 	}
 	ctx := c.Request().Context()
-	p, err := h.jobs.Atlas().Projects.Get(ctx, g)
+	p, err := a.Projects.Get(ctx, g)
 	if err != nil {
 		return atlasErr(err)
 	}
-	choices, err := h.exportChoices(ctx, g, name)
+	choices, err := h.exportChoices(ctx, a, g, name)
 	if err != nil {
 		return atlasErr(err)
 	}
-	buckets, err := h.buckets(ctx, g)
+	buckets, err := h.buckets(ctx, a, g)
 	if err != nil {
 		return atlasErr(err)
 	}
@@ -147,8 +147,7 @@ func prefillCustomData(q url.Values) url.Values {
 
 // exportChoices are the completed snapshots of a cluster, newest first:
 // the ones the Export page offers.
-func (h *Handler) exportChoices(ctx context.Context, g, name string) ([]views.SnapshotChoice, error) {
-	a := h.jobs.Atlas()
+func (h *Handler) exportChoices(ctx context.Context, a *atlas.Client, g, name string) ([]views.SnapshotChoice, error) {
 	cl, err := a.Clusters.Get(ctx, g, name)
 	if err != nil {
 		return nil, err
@@ -169,7 +168,7 @@ func (h *Handler) exportChoices(ctx context.Context, g, name string) ([]views.Sn
 
 // exportSnapshot handles POST …/clusters/:clusterName/exports.
 func (h *Handler) exportSnapshot(c echo.Context) error {
-	g, err := h.projectParam(c)
+	g, a, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
@@ -187,13 +186,13 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	ef.IdempotencyKey, ef.ReturnTo, ef.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
 	again := func(status int) error {
 		ctx := c.Request().Context()
-		if buckets, err := h.buckets(ctx, g); err == nil {
+		if buckets, err := h.buckets(ctx, a, g); err == nil {
 			ef.Buckets = buckets
 		}
 		// The stand-alone page, and a form whose snapshot is missing, offer
 		// the completed snapshots to choose from.
 		if !isHTMX(c) || !form.ValidAtlasID(ef.SnapshotID) {
-			if choices, err := h.exportChoices(ctx, g, name); err == nil {
+			if choices, err := h.exportChoices(ctx, a, g, name); err == nil {
 				ef.Snapshots = choices
 			}
 		}
@@ -223,7 +222,7 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	}
 	fresh := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, Buckets: ef.Buckets}
 	fresh.CSRFToken = csrfToken(c)
-	if fresh.Buckets, err = h.buckets(c.Request().Context(), g); err != nil {
+	if fresh.Buckets, err = h.buckets(c.Request().Context(), a, g); err != nil {
 		return atlasErr(err)
 	}
 	msg := "Export requested."
@@ -235,7 +234,7 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 
 // triggerIngestion handles POST …/pipelines/:pipelineName/runs.
 func (h *Handler) triggerIngestion(c echo.Context) error {
-	g, err := h.projectParam(c)
+	g, _, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
@@ -278,9 +277,9 @@ func (h *Handler) triggerIngestion(c echo.Context) error {
 	return h.done(c, j, "Ingestion requested.", action.ReturnTo, views.TriggerIngestion(fresh))
 }
 
-func (h *Handler) buckets(ctx context.Context, g string) ([]views.Bucket, error) {
+func (h *Handler) buckets(ctx context.Context, a *atlas.Client, g string) ([]views.Bucket, error) {
 	var out []views.Bucket
-	for b, err := range h.jobs.Atlas().ExportBuckets.All(ctx, g) {
+	for b, err := range a.ExportBuckets.All(ctx, g) {
 		if err != nil {
 			return nil, err
 		}

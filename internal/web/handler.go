@@ -20,6 +20,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/assets"
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/auth"
+	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
@@ -61,6 +62,7 @@ type Handler struct {
 	live    *live.Hub
 	jobs    *jobs.Service
 
+	catalog  *catalog.Catalog
 	sessions *auth.Sessions
 	oidc     *auth.OIDC
 	devMode  bool
@@ -81,7 +83,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
 	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, returnPolicy: policy,
-		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn}
+		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer())}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -30,20 +30,20 @@ func runView(r atlas.PipelineRun, byRun map[string]views.Job) views.PipelineRun 
 
 // pipelineTarget validates the pipeline path parameters and answers the
 // "pipelines are retired" page when Atlas no longer serves them.
-func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, error) {
-	g, err := h.projectParam(c)
+func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, *atlas.Client, error) {
+	g, a, err := h.projectParam(c)
 	if err != nil {
-		return atlas.Project{}, "", err
+		return atlas.Project{}, "", nil, err
 	}
 	name := pathParam(c, "pipelineName")
 	if !form.ValidPipelineName(name) {
-		return atlas.Project{}, "", notFound()
+		return atlas.Project{}, "", nil, notFound()
 	}
-	p, err := h.jobs.Atlas().Projects.Get(c.Request().Context(), g)
+	p, err := a.Projects.Get(c.Request().Context(), g)
 	if err != nil {
-		return p, "", atlasErr(err)
+		return p, "", nil, atlasErr(err)
 	}
-	return p, name, nil
+	return p, name, a, nil
 }
 
 func (h *Handler) pipelinesGone(c echo.Context, p atlas.Project, name string) error {
@@ -52,7 +52,7 @@ func (h *Handler) pipelinesGone(c echo.Context, p atlas.Project, name string) er
 }
 
 func (h *Handler) pipelinePage(c echo.Context) error {
-	p, name, err := h.pipelineTarget(c)
+	p, name, a, err := h.pipelineTarget(c)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,6 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	a := h.jobs.Atlas()
 	pl, err := a.Pipelines.Get(ctx, p.ID, name)
 	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
 		return h.pipelinesGone(c, p, name)
@@ -88,7 +87,7 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pipes, _, err := h.pipelines(c, p.ID)
+	pipes, _, err := h.pipelines(c, a, p.ID)
 	if err != nil {
 		return atlasErr(err)
 	}
@@ -124,7 +123,7 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 }
 
 func (h *Handler) pipelineRunPage(c echo.Context) error {
-	p, name, err := h.pipelineTarget(c)
+	p, name, a, err := h.pipelineTarget(c)
 	if err != nil {
 		return err
 	}
@@ -133,7 +132,7 @@ func (h *Handler) pipelineRunPage(c echo.Context) error {
 		return notFound()
 	}
 	ctx := c.Request().Context()
-	run, err := h.jobs.Atlas().Pipelines.GetRun(ctx, p.ID, name, runID)
+	run, err := a.Pipelines.GetRun(ctx, p.ID, name, runID)
 	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
 		return h.pipelinesGone(c, p, name)
 	}

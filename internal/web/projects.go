@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
-	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -28,15 +27,16 @@ func pathParam(c echo.Context, name string) string {
 
 // projectParam validates :groupId and the user's right to view it. A
 // malformed id is a 404; a project the user may not see is a 403.
-func (h *Handler) projectParam(c echo.Context) (string, error) {
+func (h *Handler) projectParam(c echo.Context) (string, *atlas.Client, error) {
 	g := pathParam(c, "groupId")
 	if !form.ValidGroupID(g) {
-		return "", notFound()
+		return "", nil, notFound()
 	}
-	if err := identity.Require(c.Request().Context(), h.jobs.Authorizer(), currentUser(c), g, identity.PermView); err != nil {
-		return "", &Error{Status: http.StatusForbidden, Msg: "You may not see this project.", Err: err}
+	a, err := h.catalog.Project(c.Request().Context(), currentUser(c), g)
+	if err != nil {
+		return "", nil, &Error{Status: http.StatusForbidden, Msg: "You may not see this project.", Err: err}
 	}
-	return g, nil
+	return g, a, nil
 }
 
 // atlasErr turns an Atlas error into what the user sees.
@@ -55,25 +55,23 @@ func atlasErr(err error) error {
 func (h *Handler) projectsList(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
+	projects, err := h.catalog.Projects(ctx, u)
+	if err != nil {
+		return atlasErr(err)
+	}
 	var list []views.Project
-	for p, err := range h.jobs.Atlas().Projects.All(ctx) {
-		if err != nil {
-			return atlasErr(err)
-		}
-		if h.jobs.Authorizer().Can(ctx, u, p.ID, identity.PermView) {
-			list = append(list, projectView(p))
-		}
+	for _, p := range projects {
+		list = append(list, projectView(p))
 	}
 	return render(c, http.StatusOK, views.ProjectsPage(views.ProjectsView{Page: h.page(c, "Projects", "projects"), Projects: list}))
 }
 
 func (h *Handler) projectPage(c echo.Context) error {
-	g, err := h.projectParam(c)
+	g, a, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	a := h.jobs.Atlas()
 	p, err := a.Projects.Get(ctx, g)
 	if err != nil {
 		return atlasErr(err)
@@ -91,15 +89,15 @@ func (h *Handler) projectPage(c echo.Context) error {
 		}
 		v.Buckets = append(v.Buckets, bucketView(b))
 	}
-	v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, g)
+	v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, a, g)
 	if err != nil {
 		return atlasErr(err)
 	}
 	return render(c, http.StatusOK, views.ProjectPage(v))
 }
 
-func (h *Handler) pipelines(c echo.Context, g string) ([]views.Pipeline, bool, error) {
-	ps, err := h.jobs.Atlas().Pipelines.List(c.Request().Context(), g)
+func (h *Handler) pipelines(c echo.Context, a *atlas.Client, g string) ([]views.Pipeline, bool, error) {
+	ps, err := a.Pipelines.List(c.Request().Context(), g)
 	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
 		return nil, true, nil
 	}
@@ -122,7 +120,7 @@ func (h *Handler) clusterPage(c echo.Context) error {
 }
 
 func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.SnapshotForm) error {
-	g, err := h.projectParam(c)
+	g, a, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
@@ -135,7 +133,6 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 		return err
 	}
 	ctx := c.Request().Context()
-	a := h.jobs.Atlas()
 	p, err := a.Projects.Get(ctx, g)
 	if err != nil {
 		return atlasErr(err)
@@ -144,7 +141,7 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if err != nil {
 		return atlasErr(err)
 	}
-	snaps, total, err := h.snapshotsPage(ctx, g, cl, page)
+	snaps, total, err := h.snapshotsPage(ctx, a, g, cl, page)
 	if err != nil {
 		return atlasErr(err)
 	}
@@ -176,7 +173,7 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 		}
 		v.Buckets = append(v.Buckets, bucketView(b))
 	}
-	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, g); err != nil {
+	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, a, g); err != nil {
 		return atlasErr(err)
 	}
 	if snapForm == nil {
@@ -218,8 +215,7 @@ func pagerFor(page, total int) views.Pager {
 // and how many there are. Replica sets are paged by Atlas (pageNum,
 // itemsPerPage, totalCount); the sharded endpoint has no paging, so its
 // list is paged here.
-func (h *Handler) snapshotsPage(ctx context.Context, g string, cl atlas.Cluster, page int) ([]atlas.Snapshot, int, error) {
-	a := h.jobs.Atlas()
+func (h *Handler) snapshotsPage(ctx context.Context, a *atlas.Client, g string, cl atlas.Cluster, page int) ([]atlas.Snapshot, int, error) {
 	if !cl.ClusterType.IsSharded() {
 		res, err := a.Snapshots.ListReplicaSet(ctx, g, cl.Name, atlas.ListOptions{PageNum: page, ItemsPerPage: perPage})
 		if err != nil {

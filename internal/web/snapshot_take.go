@@ -22,7 +22,7 @@ func origin(c echo.Context) jobs.Origin {
 // request gets the new job row and a flash; a plain form is redirected to
 // the job's page. Field errors and refusals come back in the form.
 func (h *Handler) takeSnapshot(c echo.Context) error {
-	g, err := h.projectParam(c)
+	g, _, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
