@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,12 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) (Record, error) {
 	}
 	if e.Params == nil {
 		e.Params = map[string]any{}
+	}
+	if e.Outcome == Denied && len(e.Actor.Groups) > 0 && e.Params["groups"] == nil {
+		// A refusal is judged on the person's groups: keep them with it.
+		params := maps.Clone(e.Params)
+		params["groups"] = e.Actor.Groups
+		e.Params = params
 	}
 	r := Record{At: time.Now().UTC().Truncate(time.Microsecond), Event: e, PrevHash: prev}
 	params, err := json.Marshal(e.Params)

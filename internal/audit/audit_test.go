@@ -229,3 +229,27 @@ func TestActorFilterBySubjectOrEmailPages(t *testing.T) {
 		t.Errorf("unknown actor: %d records, %v", len(none), err)
 	}
 }
+
+// TestRefusalsKeepThePersonsGroups: a denied record carries the groups the
+// refusal was judged on, without touching the caller's params.
+func TestRefusalsKeepThePersonsGroups(t *testing.T) {
+	pool := dbtest.New(t)
+	e := event(1)
+	e.Outcome = audit.Denied
+	e.Actor.Groups = []string{"sales", "engineering"}
+	params := e.Params
+	r := appendEvent(t, pool, e)
+	if _, ok := params["groups"]; ok {
+		t.Error("Append changed the caller's params")
+	}
+	stored, _, err := audit.List(context.Background(), pool, audit.Filter{}, 1, 1)
+	if err != nil || len(stored) != 1 || stored[0].ID != r.ID {
+		t.Fatalf("list: %v %v", stored, err)
+	}
+	if got := fmt.Sprint(stored[0].Params["groups"]); got != "[sales engineering]" {
+		t.Errorf("stored groups = %s", got)
+	}
+	if res, err := audit.Verify(context.Background(), pool); err != nil || res.BrokenAt != 0 {
+		t.Errorf("chain with the groups: %+v, %v", res, err)
+	}
+}

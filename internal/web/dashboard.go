@@ -84,7 +84,7 @@ func (h *Handler) jobPage(c echo.Context) error {
 	}
 	j, err := h.jobs.ViewJob(ctx, currentUser(c), id)
 	if errors.Is(err, identity.ErrDenied) {
-		return &Error{Status: http.StatusForbidden, Msg: "You may not see this project's jobs.", Err: err}
+		return h.forbidden(c, err, "You may not see this project's jobs.")
 	}
 	if err != nil {
 		return err

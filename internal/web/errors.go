@@ -52,12 +52,6 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		}
 	}
 	ctx := c.Request().Context()
-	// A page refused for want of a permission is audited here; actions
-	// refused by the services were audited there.
-	var denied *identity.DeniedError
-	if errors.As(err, &denied) && (c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead) {
-		h.recordDenied(c, denied)
-	}
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "err", err, "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestID(c))
 	} else {

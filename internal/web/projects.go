@@ -34,7 +34,7 @@ func (h *Handler) projectParam(c echo.Context) (string, *atlas.Client, error) {
 	}
 	a, err := h.catalog.Project(c.Request().Context(), currentUser(c), g)
 	if err != nil {
-		return "", nil, &Error{Status: http.StatusForbidden, Msg: "You may not see this project.", Err: err}
+		return "", nil, h.forbidden(c, err, "You may not see this project.")
 	}
 	return g, a, nil
 }

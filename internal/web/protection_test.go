@@ -58,8 +58,17 @@ func TestDeniedPagesAreAuditedWithoutRevealingTheProject(t *testing.T) {
 	if strings.Contains(doc.Text(), atlassim.FixtureReplicaSetCluster) || strings.Contains(doc.Find("main").Text(), "Payments") {
 		t.Errorf("the 403 page reveals what is behind it: %q", doc.Find("main").Text())
 	}
-	if n := countAudit(t, pool, `action = 'access.denied' AND actor_subject = 'dev|reporting-operator' AND project_id = $1`, atlassim.FixtureProjectID); n != 1 {
-		t.Errorf("%d access.denied records, want 1", n)
+	if n := countAudit(t, pool, `action = 'access.denied' AND actor_subject = 'dev|reporting-operator' AND project_id = $1
+		AND params->'groups' ? 'reporting-operators'`, atlassim.FixtureProjectID); n != 1 {
+		t.Errorf("%d access.denied records with the person's groups, want 1", n)
+	}
+	// So is an action in that project, refused before anything is done.
+	v := url.Values{"_csrf": {csrfTokenOf(t, rita, srv.URL)}, "idempotency_key": {uuid.NewString()}, "retentionInDays": {"3"}}
+	if resp, _ := fetch(t, rita, post(srv.URL, clusterPath+"/snapshots", v)); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("snapshot in another project = %d, want 403", resp.StatusCode)
+	}
+	if n := countAudit(t, pool, `action = 'access.denied' AND params->>'method' = 'POST' AND params->'groups' ? 'reporting-operators'`); n != 1 {
+		t.Errorf("%d denied POST records with the person's groups, want 1", n)
 	}
 	// Her own project is fine, and lists show only it.
 	if resp, _ := fetch(t, rita, mustGet(srv.URL+"/projects/"+atlassim.FixtureProject2ID)); resp.StatusCode != http.StatusOK {

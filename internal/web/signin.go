@@ -164,10 +164,16 @@ func (h *Handler) signedOut(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignedOutPage(h.page(c, "Signed out", "")))
 }
 
-// recordDenied audits a page refused for want of a permission.
-func (h *Handler) recordDenied(c echo.Context, d *identity.DeniedError) {
-	h.record(c, d.User, "access.denied", audit.Target{ProjectID: d.ProjectID}, audit.Denied,
-		fmt.Sprintf("%s %s refused: no %s permission", c.Request().Method, c.Request().URL.Path, d.Permission))
+// forbidden audits a request refused for want of a permission (one the
+// services refused outright, before any action of theirs) and answers 403
+// with msg.
+func (h *Handler) forbidden(c echo.Context, err error, msg string) error {
+	var d *identity.DeniedError
+	if errors.As(err, &d) {
+		h.record(c, d.User, "access.denied", audit.Target{ProjectID: d.ProjectID}, audit.Denied,
+			fmt.Sprintf("%s %s refused: no %s permission", c.Request().Method, c.Request().URL.Path, d.Permission))
+	}
+	return &Error{Status: http.StatusForbidden, Msg: msg, Err: err}
 }
 
 // recordAuth appends an audit record about signing in or out, or a refused
