@@ -30,13 +30,7 @@ func (h *Handler) signInRoutes(e *echo.Echo) {
 
 // isPublic says whether path may be reached without signing in.
 func isPublic(path string) bool {
-	switch {
-	case path == "/healthz", path == "/readyz", path == "/metrics":
-		return true
-	case strings.HasPrefix(path, "/auth/"), strings.HasPrefix(path, "/static/"):
-		return true
-	}
-	return false
+	return isProbeOrStatic(path) || strings.HasPrefix(path, "/auth/")
 }
 
 // loadUser puts the session's person into the request context.
