@@ -126,7 +126,7 @@ func openPolicy(cfg config.Config) (*policy.Current, error) {
 // reload (a refused file is audited too, and the old policy stays).
 func (c *core) watchPolicy(ctx context.Context, log *slog.Logger) {
 	err := c.rules.Watch(ctx, func(trigger string, p *policy.Policy, err error) {
-		e := audit.Event{Actor: identity.User{Subject: "snapdesk", Name: "Snapdesk"}, Action: "policy.reload",
+		e := audit.Event{Actor: identity.System, Action: "policy.reload",
 			Params: map[string]any{"trigger": trigger, "file": c.rules.Path()}, Outcome: audit.OK}
 		if err != nil {
 			e.Outcome, e.Message = audit.Error, "policy file refused, the previous policy stays in force: "+err.Error()

@@ -94,6 +94,10 @@ func FromContext(ctx context.Context) (User, bool) {
 	return u, ok
 }
 
+// System is the actor of what Snapdesk does on its own (a lapsed approval,
+// a policy reload), in the audit trail.
+var System = User{Subject: "snapdesk", Name: "Snapdesk"}
+
 // AllowAll grants every permission on every project, for tests of the
 // engine that are not about permissions. Production uses the policy.
 type AllowAll struct{}

@@ -109,7 +109,7 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 // withdraw their own; anyone else needs the approve permission.
 func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
 	j, err := s.awaiting(ctx, u, o, "export.reject", jobID)
-	if err != nil && !(errors.Is(err, errSelfApproval) && j.ID != "") {
+	if err != nil {
 		return j, err
 	}
 	msg := "rejected by " + u.Display()
@@ -126,10 +126,10 @@ func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID s
 	return s.store.Get(ctx, j.ID)
 }
 
-var errSelfApproval = errors.New("self-approval")
-
-// awaiting loads a job for an approval decision, checking the permission
-// and the state, and auditing a refusal.
+// awaiting loads a job for an approval decision (action is export.approve
+// or export.reject), checking the permission and the state, and auditing a
+// refusal. The requester may withdraw (reject) their own request, never
+// approve it.
 func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, action, jobID string) (Job, error) {
 	j, err := s.store.Get(ctx, jobID)
 	if err != nil {
@@ -143,9 +143,8 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 		})
 		return errors.Join(refusal, aerr)
 	}
-	// Deciding needs the approve permission; withdrawing one's own request does not.
-	mine := u.Subject == j.RequestedBy.Subject
-	if !mine || action == "export.approve" {
+	withdrawing := action == "export.reject" && u.Subject == j.RequestedBy.Subject
+	if !withdrawing {
 		if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
 			return Job{}, deny(err, audit.Denied)
 		}
@@ -154,15 +153,12 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 		return Job{}, deny(&RefusedError{Msg: "This export is not waiting for approval."}, audit.Error)
 	}
 	if j.ApprovalExpiresAt != nil && !s.now().Before(*j.ApprovalExpiresAt) {
-		if err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk", Name: "Snapdesk"}, o, "export.approval_expired", "approval lapsed: nobody approved it in time"); err != nil && !errors.Is(err, ErrMoved) {
+		if err := s.lapse(ctx, j, o); err != nil && !errors.Is(err, ErrMoved) {
 			return Job{}, err
 		}
 		return Job{}, deny(&RefusedError{Msg: "The time to approve this export has passed; it was cancelled. Ask for it again if it is still needed."}, audit.Error)
 	}
-	if mine {
-		if action == "export.reject" {
-			return j, errSelfApproval // withdrawing one's own request is allowed
-		}
+	if !withdrawing && u.Subject == j.RequestedBy.Subject {
 		return Job{}, deny(&SelfApprovalError{}, audit.Denied)
 	}
 	return j, nil
@@ -173,6 +169,11 @@ type SelfApprovalError struct{}
 
 func (*SelfApprovalError) Error() string {
 	return "You asked for this export, so someone else must approve it."
+}
+
+// lapse cancels an export nobody approved in time.
+func (s *Service) lapse(ctx context.Context, j Job, o Origin) error {
+	return s.cancelAwaiting(ctx, j, identity.System, o, "export.approval_expired", "approval lapsed: nobody approved it in time")
 }
 
 // cancelAwaiting ends a job waiting for approval, with its event and audit record.
@@ -209,7 +210,7 @@ func (s *Service) ExpireApprovals(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, j := range lapsed {
-		err := s.cancelAwaiting(ctx, j, identity.User{Subject: "snapdesk", Name: "Snapdesk"}, Origin{}, "export.approval_expired", "approval lapsed: nobody approved it in time")
+		err := s.lapse(ctx, j, Origin{})
 		if errors.Is(err, ErrMoved) {
 			continue
 		}
