@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-isatty"
 
@@ -136,10 +135,7 @@ func (c *core) watchPolicy(ctx context.Context, log *slog.Logger) {
 			e.Message = fmt.Sprintf("policy reloaded: %d grants, %d approval rules", len(p.Grants), len(p.Approvals))
 			log.Info("policy reloaded", "trigger", trigger, "grants", len(p.Grants))
 		}
-		if aerr := db.Transact(ctx, c.pool, func(tx pgx.Tx) error {
-			_, err := audit.Append(ctx, tx, e)
-			return err
-		}); aerr != nil {
+		if aerr := audit.Log(ctx, c.pool, e); aerr != nil {
 			log.Error("audit policy reload", "err", aerr)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/snapdesk/snapdesk/internal/identity"
 )
@@ -115,6 +116,15 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) (Record, error) {
 		return Record{}, fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
 	return r, nil
+}
+
+// Log appends e in a transaction of its own, for records that stand
+// alone (refusals, sign-ins, policy reloads) rather than beside a change.
+func Log(ctx context.Context, pool *pgxpool.Pool, e Event) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := Append(ctx, tx, e)
+		return err
+	})
 }
 
 // hashOf is SHA-256 over the previous hash and every field, each

@@ -137,10 +137,7 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 	}
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
 	deny := func(refusal error, outcome audit.Outcome) error {
-		aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-			_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Outcome: outcome, Message: refusal.Error(), Origin: o})
-			return err
-		})
+		aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Outcome: outcome, Message: refusal.Error(), Origin: o})
 		return errors.Join(refusal, aerr)
 	}
 	withdrawing := action == "export.reject" && u.Subject == j.RequestedBy.Subject

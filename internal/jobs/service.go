@@ -301,10 +301,7 @@ func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origi
 // submission with the job it made. done is true when the caller must stop.
 func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, key string) (Job, bool, error) {
 	if err := identity.Require(ctx, s.authz, u, t.ProjectID, identity.PermOperate); err != nil {
-		aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-			_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.Denied, Message: err.Error(), Origin: o})
-			return err
-		})
+		aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.Denied, Message: err.Error(), Origin: o})
 		return Job{}, true, errors.Join(err, aerr)
 	}
 	if j, err := s.store.ByIdempotencyKey(ctx, key); err == nil {
@@ -332,10 +329,7 @@ func (s *Service) raced(ctx context.Context, u identity.User, key string) (Job, 
 // refuse audits a preflight refusal and returns it.
 func (s *Service) refuse(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, refusal error) error {
 	outcome, code := audit.Error, atlas.ErrorCode(refusal)
-	aerr := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, ErrorCode: code, Message: refusal.Error(), Origin: o})
-		return err
-	})
+	aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, ErrorCode: code, Message: refusal.Error(), Origin: o})
 	return errors.Join(refusal, aerr)
 }
 

@@ -7,12 +7,10 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/auth"
-	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
@@ -185,10 +183,7 @@ func (h *Handler) record(c echo.Context, u identity.User, action string, t audit
 	if u.Subject == "" {
 		u.Subject = "anonymous"
 	}
-	err := db.Transact(ctx, h.pool, func(tx pgx.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, Message: msg, Origin: origin(c)})
-		return err
-	})
+	err := audit.Log(ctx, h.pool, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: outcome, Message: msg, Origin: origin(c)})
 	if err != nil {
 		h.log.ErrorContext(ctx, "audit "+action, "err", err, "request_id", requestID(c))
 	}
