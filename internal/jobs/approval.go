@@ -101,8 +101,11 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 	if j, err = s.store.Get(ctx, j.ID); err != nil {
 		return j, err
 	}
-	// Atlas sees the requester behind the export, as with any other.
-	return s.call(ctx, j.RequestedBy, o, "export.create", j, s.createExport(j))
+	// The approver's request makes the Atlas call, so its record names the
+	// approver with that request's origin (and whose export it is, in
+	// requestedBy). Atlas still sees the requester behind the export, in
+	// its custom data.
+	return s.call(ctx, u, o, "export.create", j, s.createExport(j))
 }
 
 // Reject turns down an export that waits for approval. The requester may

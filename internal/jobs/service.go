@@ -397,7 +397,11 @@ func (s *Service) call(ctx context.Context, u identity.User, o Origin, action st
 		if _, err := s.store.Apply(callCtx, tx, j, change, &next); err != nil {
 			return err
 		}
-		_, err := audit.Append(callCtx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: map[string]any{"atlasId": change.AtlasID, "state": string(change.To)},
+		params := map[string]any{"atlasId": change.AtlasID, "state": string(change.To)}
+		if u.Subject != j.RequestedBy.Subject { // an approver releasing someone's export
+			params["requestedBy"] = who(j.RequestedBy)
+		}
+		_, err := audit.Append(callCtx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params,
 			Outcome: outcome, ErrorCode: change.ErrorCode, Message: change.Message, Origin: o})
 		return err
 	})

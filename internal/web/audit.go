@@ -80,9 +80,9 @@ func (h *Handler) auditDownload(format string) echo.HandlerFunc {
 			cw := csv.NewWriter(w)
 			_ = cw.Write([]string{"id", "at", "actor_subject", "actor_email", "actor_name", "action", "project_id", "cluster", "pipeline", "snapshot_id", "job_id", "outcome", "error_code", "message", "request_id", "remote_addr", "hash"})
 			return audit.Stream(c.Request().Context(), h.pool, af, func(r audit.Record) error {
-				cw.Write([]string{itoa(r.ID), r.At.Format(time.RFC3339Nano), r.Actor.Subject, r.Actor.Email, r.Actor.Name, r.Action, //nolint:errcheck
+				cw.Write(csvSafe([]string{itoa(r.ID), r.At.Format(time.RFC3339Nano), r.Actor.Subject, r.Actor.Email, r.Actor.Name, r.Action, //nolint:errcheck
 					r.Target.ProjectID, r.Target.ClusterName, r.Target.PipelineName, r.Target.SnapshotID, r.Target.JobID,
-					string(r.Outcome), r.ErrorCode, csvSafe(r.Message), r.Origin.RequestID, r.Origin.RemoteAddr, hexOf(r.Hash)})
+					string(r.Outcome), r.ErrorCode, r.Message, r.Origin.RequestID, r.Origin.RemoteAddr, hexOf(r.Hash)}))
 				cw.Flush()
 				return cw.Error()
 			})
@@ -99,10 +99,16 @@ func (h *Handler) auditDownload(format string) echo.HandlerFunc {
 	}
 }
 
-// csvSafe keeps a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
+// csvSafe keeps a spreadsheet from running any cell of a row as a formula
+// (OWASP "CSV injection"): names and emails come from the identity
+// provider, messages from Atlas and people, so every column is covered. A
+// cell starting with = + - @, a tab or a carriage return gets a leading
+// apostrophe, which spreadsheets show as text.
+func csvSafe(row []string) []string {
+	for i, s := range row {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			row[i] = "'" + s
+		}
 	}
-	return s
+	return row
 }

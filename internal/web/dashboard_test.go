@@ -295,3 +295,25 @@ func mustGet(u string) *http.Request {
 	}
 	return req
 }
+
+// TestPipelinePageFetchesThePipelineOnce: the page asks Atlas for its
+// pipeline, and must not list every pipeline of the project to find it again.
+func TestPipelinePageFetchesThePipelineOnce(t *testing.T) {
+	a := startApp(t, dbtest.New(t), appOptions{})
+	c := signedIn(t, a.Server, "operator")
+	before := a.Sim.Calls()
+	resp, doc := fetch(t, c, mustGet(a.Server.URL+"/projects/"+atlassim.FixtureProjectID+"/pipelines/"+atlassim.FixturePipelineName))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("pipeline page = %d", resp.StatusCode)
+	}
+	after := a.Sim.Calls()
+	if n := after["listGroupPipelines"] - before["listGroupPipelines"]; n != 0 {
+		t.Errorf("the pipeline page listed every pipeline %d times", n)
+	}
+	if n := after["getGroupPipeline"] - before["getGroupPipeline"]; n != 1 {
+		t.Errorf("the pipeline page fetched its pipeline %d times, want 1", n)
+	}
+	if !strings.Contains(doc.Text(), atlassim.FixtureReplicaSetCluster) {
+		t.Error("the page no longer names the pipeline's source cluster")
+	}
+}

@@ -87,21 +87,13 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pipes, _, err := h.pipelines(c, a, p.ID)
-	if err != nil {
-		return atlasErr(err)
-	}
+	// The pipeline was fetched above: no need to list them all to find it.
 	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: jobViews(pipelineJobs),
-		RunsPager: pagerFor(page, runs.TotalCount)}
+		RunsPager: pagerFor(page, runs.TotalCount), Pipeline: pipelineView(pl)}
 	status := http.StatusOK
 	if page > v.RunsPager.Pages {
 		// A page past the end: the page says so and leads back.
 		status = http.StatusNotFound
-	}
-	for _, vp := range pipes {
-		if vp.Name == pl.Name {
-			v.Pipeline = vp
-		}
 	}
 	for _, r := range runs.Results {
 		v.Runs = append(v.Runs, runView(r, byRun))

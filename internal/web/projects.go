@@ -106,11 +106,15 @@ func (h *Handler) pipelines(c echo.Context, a *atlas.Client, g string) ([]views.
 	}
 	var out []views.Pipeline
 	for _, p := range ps {
-		out = append(out, views.Pipeline{Name: p.Name, State: string(p.State), SourceType: p.Source.Type, SourceCluster: p.Source.ClusterName,
-			SourceDatabase: p.Source.DatabaseName, SourceCollection: p.Source.CollectionName, SinkType: p.Sink.Type,
-			SinkProvider: p.Sink.MetadataProvider, SinkRegion: p.Sink.MetadataRegion})
+		out = append(out, pipelineView(p))
 	}
 	return out, false, nil
+}
+
+func pipelineView(p atlas.Pipeline) views.Pipeline {
+	return views.Pipeline{Name: p.Name, State: string(p.State), SourceType: p.Source.Type, SourceCluster: p.Source.ClusterName,
+		SourceDatabase: p.Source.DatabaseName, SourceCollection: p.Source.CollectionName, SinkType: p.Sink.Type,
+		SinkProvider: p.Sink.MetadataProvider, SinkRegion: p.Sink.MetadataRegion}
 }
 
 // clusterPage shows a cluster's snapshots (from Atlas, Snapdesk's marked),
