@@ -51,6 +51,10 @@ type Client struct {
 	sleep     func(ctx context.Context, d time.Duration) error
 	limits    *rateLimiter
 	retries   int
+	now       func() time.Time
+	// attemptTimeout bounds each HTTP attempt, so a hung connection never
+	// holds a caller (or the poller) for longer.
+	attemptTimeout time.Duration
 
 	clientID, clientSecret string
 	publicKey, privateKey  string
@@ -149,9 +153,28 @@ func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Client) error { c.sleep = f; return nil }
 }
 
+// WithAttemptTimeout bounds each HTTP attempt of a call (default 30 s): an
+// attempt that has not been answered by then is abandoned like a dropped
+// connection (a GET is retried, a POST's outcome is unknown).
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return errors.New("atlas: attempt timeout must be positive")
+		}
+		c.attemptTimeout = d
+		return nil
+	}
+}
+
+// WithClock sets the clock the rate limiter refills by (default time.Now);
+// tests pair it with WithSleep to run on the simulator's clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) error { c.now = now; return nil }
+}
+
 // New builds a client. Exactly one of WithServiceAccount or WithAPIKey is required.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{userAgent: "snapdesk", retries: 4, sleep: sleepCtx, limits: newRateLimiter()}
+	c := &Client{userAgent: "snapdesk", retries: 4, sleep: sleepCtx, now: time.Now, attemptTimeout: 30 * time.Second}
 	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
 		return nil, err
 	}
@@ -160,6 +183,7 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	c.limits = newRateLimiter(c.now)
 	base := c.baseTransport
 	if base == nil {
 		base = http.DefaultTransport
@@ -232,13 +256,15 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		info.Attempts = attempt + 1
-		if wait := c.limits.reserve(r.scope); wait > 0 {
-			info.RateLimitWait += wait
-			if err := c.sleep(ctx, wait); err != nil {
+		turn, grant := c.limits.reserve(limitKey(r))
+		if turn > 0 {
+			info.RateLimitWait += turn
+			if err := c.sleep(ctx, turn); err != nil {
+				grant.cancel()
 				return fmt.Errorf("atlas: %s: %w", r.op, err)
 			}
 		}
-		status, retryAfter, err := c.attempt(ctx, r, body, out)
+		status, retryAfter, err := c.attempt(ctx, r, body, out, grant)
 		info.Status = status
 		if err == nil {
 			return nil
@@ -300,7 +326,9 @@ func (c *Client) finalError(r request, status int, err error) error {
 
 // attempt sends r once. It returns the HTTP status (0 when none came
 // back), the Retry-After the answer asked for, and an error.
-func (c *Client) attempt(ctx context.Context, r request, body []byte, out any) (int, time.Duration, error) {
+func (c *Client) attempt(ctx context.Context, r request, body []byte, out any, g grant) (int, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
+	defer cancel()
 	u := *c.base
 	u.Path = c.base.Path + r.path
 	u.RawPath = ""
@@ -317,6 +345,7 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte, out any) (
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), rd)
 	if err != nil {
+		g.cancel()
 		return 0, 0, fmt.Errorf("atlas: %s: %w", r.op, err)
 	}
 	req.Header.Set("Accept", r.mediaType)
@@ -327,10 +356,11 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte, out any) (
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		g.done(0, nil)
 		return 0, 0, fmt.Errorf("atlas: %s %s: %w", r.method, r.path, redactURLError(err))
 	}
 	defer resp.Body.Close()
-	c.limits.observe(r.scope, resp.Header)
+	g.done(resp.StatusCode, resp.Header)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		return resp.StatusCode, 0, fmt.Errorf("atlas: %s: read answer: %w", r.op, err)
@@ -394,6 +424,17 @@ func groupPath(groupID string, segments ...string) string {
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// limitKey is the rate-limit bucket of r: Atlas counts calls per endpoint
+// set and project.
+func limitKey(r request) string {
+	const prefix = "/api/atlas/v2/groups/"
+	if rest, ok := strings.CutPrefix(r.path, prefix); ok {
+		group, _, _ := strings.Cut(rest, "/")
+		return r.scope + " " + group
+	}
+	return r.scope
 }
 
 // esc escapes one path segment.
