@@ -75,7 +75,8 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
 	err = db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'requested', approved_by_subject = $2, approved_by_email = $3,
-				approved_by_name = $4, approved_at = now(), updated_at = now()
+				approved_by_name = $4, approved_at = now(), updated_at = now(), decision = 'approved',
+				decided_by_subject = $2, decided_by_email = $3, decided_by_name = $4
 			WHERE id = $1::uuid AND state = 'awaiting_approval' AND approval_expires_at > now()`,
 			j.ID, u.Subject, u.Email, u.Name)
 		if err != nil {
@@ -108,18 +109,53 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 	return s.call(ctx, u, o, "export.create", j, s.createExport(j))
 }
 
-// Reject turns down an export that waits for approval. The requester may
-// withdraw their own; anyone else needs the approve permission.
-func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
-	j, err := s.awaiting(ctx, u, o, "export.reject", jobID)
+// Reject turns down an export that waits for approval, for reason (required:
+// the requester sees it on the job page, and the audit record keeps it).
+// Anyone but the requester needs the approve permission; the requester
+// withdraws their own request instead (see Withdraw).
+func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID, reason string) (Job, error) {
+	return s.endAwaiting(ctx, u, o, jobID, DecisionRejected, strings.TrimSpace(reason))
+}
+
+// Withdraw lets the requester take back their own export before anyone
+// decided on it. It is not a refusal: it is audited as export.withdraw.
+func (s *Service) Withdraw(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
+	return s.endAwaiting(ctx, u, o, jobID, DecisionWithdrawn, "")
+}
+
+// RejectOrWithdraw is what the job page's decision form asks: the
+// requester withdraws their own request, anyone else rejects it for reason.
+func (s *Service) RejectOrWithdraw(ctx context.Context, u identity.User, o Origin, jobID, reason string) (Job, error) {
+	j, err := s.store.Get(ctx, jobID)
+	if err != nil {
+		return Job{}, err
+	}
+	if u.Subject != "" && u.Subject == j.RequestedBy.Subject {
+		return s.Withdraw(ctx, u, o, jobID)
+	}
+	return s.Reject(ctx, u, o, jobID, reason)
+}
+
+func (s *Service) endAwaiting(ctx context.Context, u identity.User, o Origin, jobID string, d Decision, reason string) (Job, error) {
+	action := "export.reject"
+	if d == DecisionWithdrawn {
+		action = "export.withdraw"
+	}
+	j, err := s.awaiting(ctx, u, o, action, jobID)
 	if err != nil {
 		return j, err
 	}
-	msg := "rejected by " + u.Display()
-	if u.Subject == j.RequestedBy.Subject {
+	if d == DecisionWithdrawn && u.Subject != j.RequestedBy.Subject {
+		return j, &RefusedError{Msg: "Only the person who asked for this export may withdraw it."}
+	}
+	if d == DecisionRejected && reason == "" {
+		return j, &ValidationError{Field: "reason", Msg: "Say why you reject this export; the requester sees it."}
+	}
+	msg := "rejected by " + u.Display() + ": " + reason
+	if d == DecisionWithdrawn {
 		msg = "withdrawn by " + u.Display()
 	}
-	err = s.cancelAwaiting(ctx, j, u, o, "export.reject", msg)
+	err = s.cancelAwaiting(ctx, j, u, o, action, msg, d, reason)
 	if errors.Is(err, ErrMoved) {
 		return j, &RefusedError{Msg: "This export is no longer waiting for approval; reload the page to see what happened."}
 	}
@@ -129,8 +165,8 @@ func (s *Service) Reject(ctx context.Context, u identity.User, o Origin, jobID s
 	return s.store.Get(ctx, j.ID)
 }
 
-// awaiting loads a job for an approval decision (action is export.approve
-// or export.reject), checking the permission and the state, and auditing a
+// awaiting loads a job for an approval decision (action is export.approve,
+// export.reject or export.withdraw), checking the permission and the state, and auditing a
 // refusal. The requester may withdraw (reject) their own request, never
 // approve it.
 func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, action, jobID string) (Job, error) {
@@ -143,7 +179,7 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 		aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Outcome: outcome, Message: refusal.Error(), Origin: o})
 		return errors.Join(refusal, aerr)
 	}
-	withdrawing := action == "export.reject" && u.Subject == j.RequestedBy.Subject
+	withdrawing := action == "export.withdraw" && u.Subject == j.RequestedBy.Subject
 	if !withdrawing {
 		if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
 			return Job{}, deny(err, audit.Denied)
@@ -173,15 +209,26 @@ func (*SelfApprovalError) Error() string {
 
 // lapse cancels an export nobody approved in time.
 func (s *Service) lapse(ctx context.Context, j Job, o Origin) error {
-	return s.cancelAwaiting(ctx, j, identity.System, o, "export.approval_expired", "approval lapsed: nobody approved it in time")
+	return s.cancelAwaiting(ctx, j, identity.System, o, "export.approval_expired", "approval lapsed: nobody approved it in time", DecisionLapsed, "")
 }
 
-// cancelAwaiting ends a job waiting for approval, with its event and audit record.
-func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o Origin, action, msg string) error {
+// cancelAwaiting ends a job waiting for approval with decision d (by u,
+// for reason), with its event and audit record. It is not an error: the
+// job keeps no error message, its page says how it was decided.
+func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o Origin, action, msg string, d Decision, reason string) error {
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
+	by := u
+	if d == DecisionLapsed {
+		by = identity.User{}
+	}
+	var params map[string]any
+	if reason != "" {
+		params = map[string]any{"reason": reason, "requestedBy": who(j.RequestedBy)}
+	}
 	return db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'cancelled', error_message = $2, finished_at = now(), updated_at = now()
-			WHERE id = $1::uuid AND state = 'awaiting_approval'`, j.ID, msg)
+		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now(),
+				decision = $2, decided_by_subject = $3, decided_by_email = $4, decided_by_name = $5, decision_reason = $6
+			WHERE id = $1::uuid AND state = 'awaiting_approval'`, j.ID, string(d), by.Subject, by.Email, by.Name, reason)
 		if err != nil {
 			return fmt.Errorf("jobs: cancel %s: %w", j.ID, err)
 		}
@@ -191,7 +238,7 @@ func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o 
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateCancelled, Message: msg, Source: SourceUser}); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Outcome: audit.OK, Message: msg, Origin: o})
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.OK, Message: msg, Origin: o})
 		return err
 	})
 }

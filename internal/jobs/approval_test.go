@@ -157,15 +157,51 @@ func TestUnapprovedExportLapsesAndCanBeWithdrawn(t *testing.T) {
 	}
 
 	// The requester may withdraw their own request; it never reaches Atlas.
-	got, err := e.svc.Reject(ctx, requester, origin, withdrawn.ID)
-	if err != nil || got.State != jobs.StateCancelled {
-		t.Fatalf("withdraw: %s, %v", got.State, err)
+	got, err := e.svc.Withdraw(ctx, requester, origin, withdrawn.ID)
+	if err != nil || got.State != jobs.StateCancelled || got.Decision != jobs.DecisionWithdrawn || got.ErrorMessage != "" {
+		t.Fatalf("withdraw: %s, decision %q, error message %q, %v", got.State, got.Decision, got.ErrorMessage, err)
+	}
+	if got := e.job(t, lapsing.ID); got.Decision != jobs.DecisionLapsed || got.ErrorMessage != "" {
+		t.Errorf("lapsed export: decision %q, error message %q", got.Decision, got.ErrorMessage)
 	}
 	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 0 {
 		t.Errorf("Atlas asked %d times for exports nobody approved", n)
 	}
-	if n := e.auditCount(t, `action IN ('export.approval_expired', 'export.reject') AND outcome = 'ok'`); n != 2 {
+	if n := e.auditCount(t, `action IN ('export.approval_expired', 'export.withdraw') AND outcome = 'ok'`); n != 2 {
 		t.Errorf("%d lapse/withdraw records, want 2", n)
+	}
+	// A withdrawal is the requester's own choice, not a rejection.
+	if n := e.auditCount(t, `action = 'export.reject'`); n != 0 {
+		t.Errorf("%d export.reject records for a withdrawal, want 0", n)
+	}
+}
+
+// TestRejectionNeedsAReasonAndKeepsIt: another operator rejects with a
+// reason, which the job and the audit record keep; without one, nothing
+// happens.
+func TestRejectionNeedsAReasonAndKeepsIt(t *testing.T) {
+	e := approvalEnv(t)
+	ctx := context.Background()
+	j := e.requestExport(t)
+	if _, err := e.svc.Reject(ctx, approver, origin, j.ID, "  "); !errors.As(err, new(*jobs.ValidationError)) {
+		t.Fatalf("rejecting without a reason: err = %v, want a validation error", err)
+	}
+	if got := e.job(t, j.ID); got.State != jobs.StateAwaitingApproval {
+		t.Fatalf("after a rejection without a reason the export is %s", got.State)
+	}
+	got, err := e.svc.RejectOrWithdraw(ctx, approver, origin, j.ID, "wrong bucket: use the EU one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != jobs.StateCancelled || got.Decision != jobs.DecisionRejected || got.DecisionReason != "wrong bucket: use the EU one" ||
+		got.DecidedBy.Subject != approver.Subject || got.ErrorMessage != "" {
+		t.Errorf("rejected export: %s, decision %q by %q, reason %q, error message %q", got.State, got.Decision, got.DecidedBy.Subject, got.DecisionReason, got.ErrorMessage)
+	}
+	if n := e.auditCount(t, `action = 'export.reject' AND outcome = 'ok' AND actor_subject = $1 AND params->>'reason' = $2`, approver.Subject, "wrong bucket: use the EU one"); n != 1 {
+		t.Errorf("%d export.reject records with the reason, want 1", n)
+	}
+	if _, err := e.svc.Withdraw(ctx, approver, origin, e.requestExport(t).ID); !errors.As(err, new(*jobs.RefusedError)) {
+		t.Errorf("someone else withdrawing a request: err = %v, want a refusal", err)
 	}
 }
 

@@ -106,7 +106,24 @@ type Job struct {
 	// ApprovedBy is the second person who approved the export, if one did.
 	ApprovedBy identity.User
 	ApprovedAt *time.Time
+	// Decision is how an export needing approval was decided (a Decision
+	// value); "" while it waits and for every other job. DecidedBy is who
+	// decided (nobody for a lapse) and DecisionReason a rejection's reason.
+	Decision       Decision
+	DecidedBy      identity.User
+	DecisionReason string
 }
+
+// Decision is how an export that needed approval was decided.
+type Decision string
+
+// Decisions on exports that needed approval.
+const (
+	DecisionApproved  Decision = "approved"
+	DecisionRejected  Decision = "rejected"
+	DecisionWithdrawn Decision = "withdrawn"
+	DecisionLapsed    Decision = "lapsed"
+)
 
 // Target is the cluster or pipeline the job acts on.
 func (j Job) Target() string {

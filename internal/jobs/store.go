@@ -37,7 +37,8 @@ const jobColumns = `id::text, kind, project_id, COALESCE(cluster_name, ''), COAL
 	COALESCE(snapshot_id, ''), COALESCE(export_bucket_id, ''), COALESCE(atlas_id, ''), params, state, atlas_state,
 	progress, error_code, error_message, requested_by_subject, requested_by_email, requested_by_name,
 	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls,
-	approval_expires_at, approved_by_subject, approved_by_email, approved_by_name, approved_at`
+	approval_expires_at, approved_by_subject, approved_by_email, approved_by_name, approved_at,
+	decision, decided_by_subject, decided_by_email, decided_by_name, decision_reason`
 
 func scanJob(row pgx.Row) (Job, error) {
 	var j Job
@@ -46,7 +47,8 @@ func scanJob(row pgx.Row) (Job, error) {
 		&j.AtlasID, &params, &j.State, &j.AtlasState, &progress, &j.ErrorCode, &j.ErrorMessage,
 		&j.RequestedBy.Subject, &j.RequestedBy.Email, &j.RequestedBy.Name, &j.IdempotencyKey,
 		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls,
-		&j.ApprovalExpiresAt, &j.ApprovedBy.Subject, &j.ApprovedBy.Email, &j.ApprovedBy.Name, &j.ApprovedAt)
+		&j.ApprovalExpiresAt, &j.ApprovedBy.Subject, &j.ApprovedBy.Email, &j.ApprovedBy.Name, &j.ApprovedAt,
+		&j.Decision, &j.DecidedBy.Subject, &j.DecidedBy.Email, &j.DecidedBy.Name, &j.DecisionReason)
 	if err != nil {
 		return j, err
 	}

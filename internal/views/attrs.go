@@ -84,3 +84,11 @@ func fixedID(snapshotID string, choices []SnapshotChoice) string {
 	}
 	return snapshotID
 }
+
+// reasonFieldAttrs link the rejection's reason to its hint and error.
+func reasonFieldAttrs(errMsg string) templ.Attributes {
+	if errMsg == "" {
+		return templ.Attributes{"aria-describedby": "reject-reason-hint"}
+	}
+	return templ.Attributes{"aria-describedby": "reject-reason-hint reject-reason-error", "aria-invalid": "true"}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,8 +52,61 @@ func bytesText(n int64) string {
 // timeAttr is t for a datetime attribute (RFC 3339, UTC).
 func timeAttr(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// timeText is t as shown before the script puts it in the viewer's zone.
+// TimeRule is the one rule for times in Snapdesk, stated in every page's
+// footer: every time is shown, and every date filter read, in UTC, so what
+// one person reads is what another types and what the audit trail holds.
+const TimeRule = "All times are in UTC."
+
+// timeText is t as every page shows it: in UTC, to the minute.
 func timeText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// timeSecText is t in UTC to the second, for timelines.
+func timeSecText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// rfc3339InText finds the RFC 3339 times services write into messages.
+var rfc3339InText = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+
+// messageText is a recorded message for people: the raw RFC 3339 times
+// in it are written as every other time on the page.
+func messageText(msg string) string {
+	return rfc3339InText.ReplaceAllStringFunc(msg, func(raw string) string {
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return raw
+		}
+		return timeSecText(t)
+	})
+}
+
+// stepText is the time between two steps of a job: "42 s", "3 min 5 s",
+// "2 h 10 min", "3 d 4 h".
+func stepText(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < 0:
+		return "0 s"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		m := int(d / time.Minute)
+		if s := int((d % time.Minute) / time.Second); s > 0 {
+			return fmt.Sprintf("%d min %d s", m, s)
+		}
+		return fmt.Sprintf("%d min", m)
+	case d < 48*time.Hour:
+		h := int(d / time.Hour)
+		if m := int((d % time.Hour) / time.Minute); m > 0 {
+			return fmt.Sprintf("%d h %d min", h, m)
+		}
+		return fmt.Sprintf("%d h", h)
+	default:
+		days := int(d / (24 * time.Hour))
+		if h := int((d % (24 * time.Hour)) / time.Hour); h > 0 {
+			return fmt.Sprintf("%d d %d h", days, h)
+		}
+		return fmt.Sprintf("%d d", days)
+	}
+}
 
 // humanize turns an enum into words: "inProgress", "IN_PROGRESS" and
 // "in_progress" all become "in progress".
@@ -413,10 +467,31 @@ func bucketLabel(b Bucket) string {
 }
 
 func retentionText(r Retention) string {
-	if r.Units == "" {
+	if r.Units == "" || r.Value <= 0 {
 		return "not set"
 	}
-	return strconv.Itoa(r.Value) + " " + strings.ToLower(r.Units)
+	return plural(r.Value, strings.TrimSuffix(strings.ToLower(r.Units), "s"))
+}
+
+// decisionWord is how an export that ended at its approval ended:
+// withdrawn, rejected or lapsed; "" for every other job.
+func decisionWord(j Job) string {
+	if j.State != "cancelled" {
+		return ""
+	}
+	switch j.Decision {
+	case "withdrawn", "rejected", "lapsed":
+		return j.Decision
+	}
+	return ""
+}
+
+// decisionClass: a withdrawn or lapsed request is nobody's failure.
+func decisionClass(word string) string {
+	if word == "rejected" {
+		return "cancelled"
+	}
+	return "neutral"
 }
 
 func clusterTypeLabel(t string) string {

@@ -79,7 +79,7 @@ func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Te
 
 // checkAccessible checks what every page must get right: unique ids, a
 // label for every visible form control, aria-describedby pointing at
-// elements that exist, and times that the script can localise.
+// elements that exist, and times shown in UTC (the one rule).
 func checkAccessible(t *testing.T, doc *goquery.Document) {
 	t.Helper()
 	ids := map[string]int{}
@@ -115,11 +115,13 @@ func checkAccessible(t *testing.T, doc *goquery.Document) {
 		if _, err := time.Parse(time.RFC3339, dt); !ok || err != nil {
 			t.Errorf("<time> with datetime %q", dt)
 		}
-		if _, ok := s.Attr("data-local"); !ok {
-			t.Errorf("<time datetime=%q> lacks data-local", dt)
+		// One rule for the whole app (TimeRule): every time is shown in
+		// UTC, saying so, and no script moves it to another zone.
+		if _, ok := s.Attr("data-local"); ok {
+			t.Errorf("<time datetime=%q> asks the script to show it in the viewer's zone", dt)
 		}
-		if !strings.HasSuffix(s.Text(), "UTC") {
-			t.Errorf("<time> text %q should be UTC before the script runs", s.Text())
+		if !strings.HasSuffix(s.Text(), " UTC") {
+			t.Errorf("<time> text %q should say it is UTC", s.Text())
 		}
 	})
 	// Every action form (sign-out and approval decisions aside) works with

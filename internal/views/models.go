@@ -130,6 +130,9 @@ type Job struct {
 	// ErrorCode and ErrorMessage are Atlas's errorCode and message.
 	ErrorCode    string
 	ErrorMessage string
+	// Decision is how an export needing approval was decided: approved,
+	// rejected, withdrawn or lapsed; "" otherwise or while it waits.
+	Decision string
 }
 
 // Param is one request parameter of a job, as shown on its page.
@@ -178,12 +181,22 @@ type Approval struct {
 	// ApprovedBy and ApprovedAt name who released it, once someone did.
 	ApprovedBy string
 	ApprovedAt time.Time
+	// Outcome is rejected, withdrawn or lapsed when it ended without going
+	// to Atlas; DecidedBy and DecidedAt say who ended it and when, Reason
+	// why (a rejection's reason).
+	Outcome   string
+	DecidedBy string
+	DecidedAt time.Time
+	Reason    string
 	// CanApprove: the viewer may approve (an operator who did not ask).
 	CanApprove bool
 	// CanWithdraw: the viewer asked for it and may withdraw it.
 	CanWithdraw bool
 	// CSRFToken is for the decision forms.
 	CSRFToken string
+	// ReasonError is shown beside the rejection's reason when it was
+	// missing or not acceptable.
+	ReasonError string
 }
 
 // Lineage is the snapshot a job belongs to, its exports and ingestions.

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -77,6 +76,12 @@ func (h *Handler) jobsList(c echo.Context) error {
 }
 
 func (h *Handler) jobPage(c echo.Context) error {
+	return h.renderJob(c, http.StatusOK, nil)
+}
+
+// renderJob renders the job page of :id; errs are the decision form's
+// errors (a rejection without a reason) when it is shown again.
+func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	if !form.ValidJobID(id) {
@@ -100,8 +105,11 @@ func (h *Handler) jobPage(c echo.Context) error {
 	returnTo, _ := h.returnPolicy.Check(c.QueryParam("return_to"))
 	detail := jobDetail(j, events, lineage)
 	detail.Approval = h.approvalView(c, j)
-	return render(c, http.StatusOK, views.JobPage(views.JobView{
-		Page: h.page(c, fmt.Sprintf("%s job", j.Kind), "jobs"), Job: detail, ReturnTo: returnTo,
+	if detail.Approval != nil && errs != nil {
+		detail.Approval.ReasonError = errs[form.FieldReason]
+	}
+	return render(c, status, views.JobPage(views.JobView{
+		Page: h.page(c, views.JobTitle(detail), "jobs"), Job: detail, ReturnTo: returnTo,
 	}))
 }
 
@@ -116,6 +124,13 @@ func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
 	if j.ApprovedBy.Subject != "" && j.ApprovedAt != nil {
 		a.ApprovedBy, a.ApprovedAt = j.ApprovedBy.Display(), *j.ApprovedAt
 	}
+	switch j.Decision {
+	case jobs.DecisionRejected, jobs.DecisionWithdrawn, jobs.DecisionLapsed:
+		a.Outcome, a.DecidedBy, a.Reason = string(j.Decision), j.DecidedBy.Display(), j.DecisionReason
+		if j.FinishedAt != nil {
+			a.DecidedAt = *j.FinishedAt
+		}
+	}
 	if a.Waiting {
 		mine := u.Subject == j.RequestedBy.Subject
 		a.CanWithdraw = mine
@@ -124,20 +139,38 @@ func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
 	return a
 }
 
-// decideApproval handles POST /jobs/:id/approve and /jobs/:id/reject.
+// decideApproval handles POST /jobs/:id/approve and /jobs/:id/reject (the
+// requester's withdrawal, or another operator's rejection with a reason).
 func (h *Handler) decideApproval(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		if !form.ValidJobID(id) {
 			return notFound()
 		}
-		decide := h.jobs.Reject
+		ctx := c.Request().Context()
+		var j jobs.Job
+		var err error
 		if approve {
-			decide = h.jobs.Approve
+			j, err = h.jobs.Approve(ctx, currentUser(c), origin(c), id)
+		} else {
+			vals, ferr := c.FormParams()
+			if ferr != nil {
+				return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: ferr}
+			}
+			reason, _ := form.ParseRejectReason(vals)
+			j, err = h.jobs.RejectOrWithdraw(ctx, currentUser(c), origin(c), id, reason)
+			var ve *jobs.ValidationError
+			if errors.As(err, &ve) {
+				// No reason given: the page again, the field saying why.
+				_, errs := form.ParseRejectReason(vals)
+				if errs == nil {
+					errs = form.Errors{form.FieldReason: ve.Msg}
+				}
+				return h.renderJob(c, http.StatusUnprocessableEntity, errs)
+			}
 		}
 		// The job page shows the outcome: its timeline, and Atlas's error if
 		// Atlas refused the approved export.
-		j, err := decide(c.Request().Context(), currentUser(c), origin(c), id)
 		var refused *jobs.RefusedError
 		var denied *identity.DeniedError
 		var atlasErr *jobs.AtlasError

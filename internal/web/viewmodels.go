@@ -2,8 +2,6 @@ package web
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -19,7 +17,7 @@ func jobView(j jobs.Job) views.Job {
 		ID: j.ID, Kind: string(j.Kind), State: string(j.State), AtlasState: j.AtlasState, Stalled: j.Stalled,
 		ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName, SnapshotID: j.SnapshotID,
 		RequestedBy: j.RequestedBy.Display(), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
-		ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage,
+		ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage, Decision: string(j.Decision),
 		Progress: views.Progress{
 			ExportedCollections: int64(j.Progress.ExportedCollections), TotalCollections: int64(j.Progress.TotalCollections),
 			BytesExported: j.Progress.BytesExported, NumDocs: j.Progress.NumDocs, Phase: j.Progress.Phase,
@@ -51,9 +49,7 @@ func jobDetail(j jobs.Job, events []jobs.Event, lineage views.Lineage) views.Job
 	if j.AtlasID != "" {
 		d.AtlasIDs = append(d.AtlasIDs, views.Param{Name: map[jobs.Kind]string{jobs.KindSnapshot: "Snapshot", jobs.KindExport: "Export job", jobs.KindIngestion: "Pipeline run"}[j.Kind], Value: j.AtlasID})
 	}
-	for k, v := range j.Params {
-		d.Parameters = append(d.Parameters, views.Param{Name: k, Value: paramText(v)})
-	}
+	d.Parameters = views.JobParameters(string(j.Kind), j.Params)
 	for _, e := range events {
 		d.Events = append(d.Events, views.JobEvent{At: e.At, From: string(e.From), To: string(e.To), AtlasState: e.AtlasState, Message: e.Message, Source: string(e.Source),
 			Progress: views.Progress{ExportedCollections: int64(e.Progress.ExportedCollections), TotalCollections: int64(e.Progress.TotalCollections),
@@ -104,22 +100,6 @@ func projectView(p atlas.Project) views.Project {
 
 func bucketView(b atlas.ExportBucket) views.Bucket {
 	return views.Bucket{ID: b.ID, Name: b.BucketName, Provider: string(b.CloudProvider), Region: b.Region}
-}
-
-// paramText shows a job parameter as text.
-func paramText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return ""
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
-	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
