@@ -24,6 +24,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -71,6 +72,9 @@ type core struct {
 	metrics *metrics.Metrics
 	jobs    *jobs.Service
 	rules   *policy.Current
+	atlas   *atlas.Client
+	// inventory is what Snapdesk knows of Atlas, kept by the sync.
+	inventory *inventory.Store
 }
 
 func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, error) {
@@ -91,6 +95,7 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, 
 	m := metrics.New()
 	client, err := atlas.NewFromConfig(cfg.Atlas,
 		atlas.WithUserAgent("snapdesk/"+Version),
+		atlas.WithBudget(atlas.BudgetConfig{Share: cfg.SyncShare, DefaultLimit: cfg.AtlasRateLimit, Window: cfg.AtlasRateWindow}),
 		atlas.WithObserver(func(ci atlas.CallInfo) {
 			m.ObserveAtlasCall(ci.Operation, ci.Status, ci.Duration, ci.RateLimitWait)
 		}))
@@ -106,7 +111,7 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, 
 	}
 	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
 	svc.SetApprovals(rules)
-	return &core{pool: pool, metrics: m, jobs: svc, rules: rules}, nil
+	return &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool)}, nil
 }
 
 // openPolicy reads the roles policy: the file when one is configured,
@@ -163,7 +168,14 @@ func signIn(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) (*auth.S
 func (c *core) newPoller(cfg config.Config, log *slog.Logger) *poller.Poller {
 	pc := poller.DefaultConfig()
 	pc.StallAfter = cfg.StallAfter
+	pc.Inventory = inventory.NewRecorder(c.inventory, cfg.SyncWatched)
 	return poller.New(pc, c.jobs, c.metrics, log.With("component", "poller"))
+}
+
+func (c *core) newSyncer(cfg config.Config, log *slog.Logger) *inventory.Syncer {
+	sc := inventory.DefaultConfig()
+	sc.Watched, sc.Idle = cfg.SyncWatched, cfg.SyncIdle
+	return inventory.NewSyncer(sc, c.inventory, c.atlas, log.With("component", "inventory"))
 }
 
 // Worker runs only the poller (`server worker`), for deployments that keep
@@ -174,8 +186,11 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer c.pool.Close()
-	log.Info("worker polling Atlas")
+	log.Info("worker polling Atlas and syncing the inventory")
+	var wg sync.WaitGroup
+	wg.Go(func() { c.newSyncer(cfg, log).Run(ctx) })
 	c.newPoller(cfg, log).Run(ctx)
+	wg.Wait()
 	log.Info("worker stopped")
 	return nil
 }
@@ -205,6 +220,10 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	if cfg.Poller {
 		p := c.newPoller(cfg, log)
 		background.Go(func() { p.Run(bgCtx) })
+	}
+	if cfg.Sync {
+		s := c.newSyncer(cfg, log)
+		background.Go(func() { s.Run(bgCtx) })
 	}
 
 	sessions, oidc, err := signIn(ctx, cfg, pool)

@@ -50,6 +50,7 @@ type Client struct {
 	observer  func(CallInfo)
 	sleep     func(ctx context.Context, d time.Duration) error
 	limits    *rateLimiter
+	budget    *budget // the background share of each bucket (budget.go)
 	retries   int
 	now       func() time.Time
 	// attemptTimeout bounds each HTTP attempt, so a hung connection never
@@ -174,7 +175,7 @@ func WithClock(now func() time.Time) Option {
 
 // New builds a client. Exactly one of WithServiceAccount or WithAPIKey is required.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{userAgent: "snapdesk", retries: 4, sleep: sleepCtx, now: time.Now, attemptTimeout: 30 * time.Second}
+	c := &Client{userAgent: "snapdesk", retries: 4, sleep: sleepCtx, now: time.Now, attemptTimeout: 30 * time.Second, budget: newBudget(BudgetConfig{})}
 	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
 		return nil, err
 	}
@@ -252,10 +253,16 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 		}
 	}
 	idempotent := r.method == http.MethodGet
+	background := isBackground(ctx)
 	backoff := 500 * time.Millisecond
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		info.Attempts = attempt + 1
+		if background {
+			if err := c.admitBackground(limitKey(r)); err != nil {
+				return err
+			}
+		}
 		turn, grant := c.limits.reserve(limitKey(r))
 		if turn > 0 {
 			info.RateLimitWait += turn
@@ -284,6 +291,10 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 		isAPI := errors.As(err, &apiErr)
 		var wait time.Duration
 		switch {
+		case background && status == http.StatusTooManyRequests:
+			// Background work backs off on its own schedule (the limiter
+			// holds the bucket until Retry-After) instead of waiting here.
+			return err
 		case isAPI && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && (idempotent || status == http.StatusTooManyRequests):
 			// A 429 is refused before any work, so even a POST may be sent again.
 			// A 503 on a POST is handled below as an unknown outcome.

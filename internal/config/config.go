@@ -40,6 +40,19 @@ type Config struct {
 	// StallAfter flags a job whose progress has not moved for this long
 	// (SNAPDESK_STALL_AFTER).
 	StallAfter time.Duration
+	// Sync runs the inventory sync in `serve` (SNAPDESK_SYNC); `server
+	// worker` always runs it.
+	Sync bool
+	// SyncWatched is the cadence of a project someone has open
+	// (SNAPDESK_SYNC_WATCHED), SyncIdle of the others (SNAPDESK_SYNC_IDLE).
+	SyncWatched, SyncIdle time.Duration
+	// SyncShare is the share of each Atlas rate-limit bucket the sync may
+	// use (SNAPDESK_SYNC_SHARE, 0.05–1).
+	SyncShare float64
+	// AtlasRateLimit and AtlasRateWindow are the bucket assumed until Atlas
+	// sends RateLimit-Limit (SNAPDESK_ATLAS_RATE_LIMIT, _WINDOW).
+	AtlasRateLimit  int
+	AtlasRateWindow time.Duration
 	// ReturnToHosts are the portal hosts `return_to` may send people back
 	// to (SNAPDESK_RETURN_TO_HOSTS, comma-separated); others are ignored.
 	ReturnToHosts []string
@@ -135,6 +148,12 @@ func Load(getenv func(string) string) (Config, error) {
 		LogFormat:       r.oneOf("SNAPDESK_LOG_FORMAT", "auto", "auto", "json", "text"),
 		Poller:          r.boolean("SNAPDESK_POLLER", true),
 		StallAfter:      r.duration("SNAPDESK_STALL_AFTER", 30*time.Minute, time.Minute, 24*time.Hour),
+		Sync:            r.boolean("SNAPDESK_SYNC", true),
+		SyncWatched:     r.duration("SNAPDESK_SYNC_WATCHED", 10*time.Second, 2*time.Second, 5*time.Minute),
+		SyncIdle:        r.duration("SNAPDESK_SYNC_IDLE", 10*time.Minute, time.Minute, 24*time.Hour),
+		SyncShare:       r.fraction("SNAPDESK_SYNC_SHARE", 0.5, 0.05, 1),
+		AtlasRateLimit:  r.integer("SNAPDESK_ATLAS_RATE_LIMIT", 100, 1, 1_000_000),
+		AtlasRateWindow: r.duration("SNAPDESK_ATLAS_RATE_WINDOW", time.Minute, time.Second, 24*time.Hour),
 	}
 	for _, h := range strings.Split(r.str("SNAPDESK_RETURN_TO_HOSTS", ""), ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -222,6 +241,26 @@ func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration 
 		return def
 	}
 	return d
+}
+
+func (r *reader) fraction(name string, def, lo, hi float64) float64 {
+	v := r.str(name, strconv.FormatFloat(def, 'f', -1, 64))
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < lo || f > hi {
+		r.fail(name, v, fmt.Sprintf("a number between %g and %g, e.g. %g", lo, hi, def))
+		return def
+	}
+	return f
+}
+
+func (r *reader) integer(name string, def, lo, hi int) int {
+	v := r.str(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, v, fmt.Sprintf("a whole number between %d and %d", lo, hi))
+		return def
+	}
+	return n
 }
 
 func (r *reader) oneOf(name, def string, allowed ...string) string {

@@ -37,6 +37,9 @@ type Config struct {
 	BatchSize, Concurrency int
 	// ReconcileEvery is how often unknown jobs are reconciled.
 	ReconcileEvery time.Duration
+	// Inventory, when set, receives every complete list the poller
+	// fetches, so one Atlas call serves both the jobs and the inventory.
+	Inventory Inventory
 }
 
 // DefaultConfig suits Atlas: seconds at first, minutes for long exports.
@@ -213,12 +216,15 @@ func (p *Poller) pollTarget(ctx context.Context, t *target) (int, error) {
 func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, error) {
 	out := map[string]jobs.Change{}
 	if t.pipeline {
+		var runs []atlas.PipelineRun
 		for run, err := range p.atlas.Pipelines.AllRuns(ctx, t.projectID, t.name) {
 			if err != nil {
 				return nil, err
 			}
 			out[run.ID] = jobs.RunChange(run)
+			runs = append(runs, run)
 		}
+		p.recordRuns(ctx, t, runs)
 		return out, nil
 	}
 	var snapshots, exports bool
@@ -242,14 +248,18 @@ func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, 
 		for _, s := range snaps {
 			out[s.ID] = jobs.SnapshotChange(s)
 		}
+		p.recordSnapshots(ctx, t, clusterType, snaps)
 	}
 	if exports {
+		var list []atlas.ExportJob
 		for e, err := range p.atlas.Exports.All(ctx, t.projectID, t.name) {
 			if err != nil {
 				return nil, err
 			}
 			out[e.ID] = jobs.ExportChange(e)
+			list = append(list, e)
 		}
+		p.recordExports(ctx, t, list)
 	}
 	return out, nil
 }

@@ -100,6 +100,9 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		ok(map[string]string{"status": "reset"})
 
 	default:
+		if s.serveInventoryAdmin(route, readBody, ok, fail) {
+			return
+		}
 		fail(http.StatusNotFound, "no admin endpoint %s", route)
 	}
 }
