@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,8 +120,10 @@ func TestAtlasDownKeepsTheInventory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, atlassim.Config{})
 	// After a 429 the budget holds the sync back until the bucket has
-	// refilled to half; a one-second window keeps the test short.
-	s := e.syncer(t, Config{}, e.client(t, nil, atlas.WithBudget(atlas.BudgetConfig{Window: time.Second})))
+	// refilled to half: the client's clock is moved on instead of waiting.
+	var skew atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	s := e.syncer(t, Config{}, e.client(t, nil, atlas.WithClock(clock)))
 	converge(t, s)
 	before := e.scalar(t, `SELECT count(*) FROM inventory_snapshots WHERE gone_at IS NULL`)
 
@@ -146,7 +149,7 @@ func TestAtlasDownKeepsTheInventory(t *testing.T) {
 		}
 	}
 	_ = e.sim.SetFaults(atlassim.Faults{})
-	time.Sleep(1100 * time.Millisecond) // the 429's Retry-After
+	skew.Store(int64(time.Minute)) // the bucket refills
 	e.allDue(t)
 	converge(t, s)
 	if got := e.scalar(t, `SELECT count(*) FROM inventory_sync WHERE error_since IS NOT NULL OR error <> ''`); got != int64(0) {
@@ -268,4 +271,3 @@ func TestLateWorkerDoesNotOverwrite(t *testing.T) {
 		t.Error("the late worker marked the new snapshot gone")
 	}
 }
-
