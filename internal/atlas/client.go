@@ -1,6 +1,7 @@
 // Package atlas is a client for the parts of the MongoDB Atlas Administration
 // API v2 that Snapdesk uses: projects, clusters, cloud backup snapshots,
-// export buckets and export jobs, and the retired Data Lake pipelines.
+// export buckets and export jobs, restore jobs, backup schedules, and the
+// retired Data Lake pipelines.
 //
 // It sends each operation's versioned media type, authenticates with a
 // service account (OAuth 2 client credentials) or an API key (HTTP Digest),
@@ -68,6 +69,9 @@ type Client struct {
 	Exports       *ExportsService
 	ExportBuckets *ExportBucketsService
 	Pipelines     *PipelinesService
+	RestoreJobs   *RestoreJobsService
+	// BackupSchedules reads clusters' backup schedules.
+	BackupSchedules *BackupSchedulesService
 }
 
 // CallInfo describes one finished API call, for metrics and logs.
@@ -217,6 +221,8 @@ func New(opts ...Option) (*Client, error) {
 	c.Exports = &ExportsService{c}
 	c.ExportBuckets = &ExportBucketsService{c}
 	c.Pipelines = &PipelinesService{c}
+	c.RestoreJobs = &RestoreJobsService{c}
+	c.BackupSchedules = &BackupSchedulesService{c}
 	return c, nil
 }
 

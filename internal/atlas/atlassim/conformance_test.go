@@ -39,6 +39,8 @@ func opCases() []opCase {
 	snapBody := map[string]any{"description": "conformance", "retentionInDays": 3}
 	exportBody := map[string]any{"snapshotId": atlassim.FixtureSnapshotID, "exportBucketId": atlassim.FixtureAWSBucketID,
 		"customData": []map[string]string{{"key": "ticket", "value": "OPS-1"}}}
+	restoreBody := map[string]any{"deliveryType": "automated", "snapshotId": atlassim.FixtureSnapshotID,
+		"targetGroupId": atlassim.FixtureProjectID, "targetClusterName": atlassim.FixtureScratchCluster}
 	triggerBody := map[string]any{"snapshotId": atlassim.FixtureSnapshotID, "datasetRetentionPolicy": map[string]any{"units": "DAYS", "value": 7}}
 	cases := []opCase{
 		{id: "getGroup", method: "GET", version: v1, scope: atlassim.ScopeProjects, groupPath: under("")},
@@ -51,6 +53,9 @@ func opCases() []opCase {
 		{id: "getGroupClusterBackupSnapshotShardedCluster", method: "GET", version: v1, scope: atlassim.ScopeSnapshots, groupPath: under(shP + "/backup/snapshots/shardedCluster/" + atlassim.FixtureShardedSnapshotID)},
 		{id: "createGroupClusterBackupExport", method: "POST", version: v1, body: exportBody, scope: atlassim.ScopeExports, groupPath: under(rsP + "/backup/exports")},
 		{id: "listGroupClusterBackupExports", method: "GET", version: v1, scope: atlassim.ScopeExports, groupPath: under(rsP + "/backup/exports")},
+		{id: "createGroupClusterBackupRestoreJob", method: "POST", version: v1, body: restoreBody, scope: atlassim.ScopeRestoreJobs, groupPath: under(rsP + "/backup/restoreJobs")},
+		{id: "listGroupClusterBackupRestoreJobs", method: "GET", version: v1, scope: atlassim.ScopeRestoreJobs, groupPath: under(rsP + "/backup/restoreJobs")},
+		{id: "getGroupClusterBackupSchedule", method: "GET", version: v4, scope: atlassim.ScopeBackupSchedules, groupPath: under(rsP + "/backup/schedule")},
 		{id: "listGroupBackupExportBuckets", method: "GET", version: v3, scope: atlassim.ScopeExportBuckets, groupPath: under("/backup/exportBuckets")},
 		{id: "getGroupBackupExportBucket", method: "GET", version: v3, scope: atlassim.ScopeExportBuckets, groupPath: under("/backup/exportBuckets/" + atlassim.FixtureAzureBucketID)},
 		{id: "listGroupPipelines", method: "GET", version: v1, scope: atlassim.ScopePipelines, groupPath: under("/pipelines")},
@@ -71,6 +76,8 @@ func opCases() []opCase {
 	cases = append(cases,
 		opCase{id: "listGroups", method: "GET", path: "/api/atlas/v2/groups", version: v1, scope: atlassim.ScopeProjects},
 		opCase{id: "getGroupClusterBackupExport", method: "GET", version: v1, scope: atlassim.ScopeExports},
+		opCase{id: "getGroupClusterBackupRestoreJob", method: "GET", version: v1, scope: atlassim.ScopeRestoreJobs},
+		opCase{id: "cancelGroupClusterBackupRestoreJob", method: "DELETE", version: v1, scope: atlassim.ScopeRestoreJobs},
 	)
 	return cases
 }
@@ -84,6 +91,15 @@ func TestConformanceEveryOperation(t *testing.T) {
 	for _, tc := range opCases() {
 		t.Run(tc.id, func(t *testing.T) {
 			e := newEnv(t, atlassim.Config{})
+			if tc.id == "getGroupClusterBackupRestoreJob" || tc.id == "cancelGroupClusterBackupRestoreJob" {
+				job := e.post(rs+"/backup/restoreJobs", v1, map[string]any{"deliveryType": "download", "snapshotId": atlassim.FixtureSnapshotID})
+				job.wantOK(t)
+				id := job.json(t)["id"].(string)
+				tc.path = rs + "/backup/restoreJobs/" + id
+				tc.groupPath = func(group string) string {
+					return "/api/atlas/v2/groups/" + group + "/clusters/" + atlassim.FixtureReplicaSetCluster + "/backup/restoreJobs/" + id
+				}
+			}
 			if tc.id == "getGroupClusterBackupExport" {
 				job := e.post(rs+"/backup/exports", v1, map[string]any{"snapshotId": atlassim.FixtureSnapshotID, "exportBucketId": atlassim.FixtureGCPBucketID})
 				job.wantOK(t)
@@ -106,9 +122,15 @@ func TestConformanceEveryOperation(t *testing.T) {
 
 			// Success.
 			res := e.call(tc.method, tc.path, tc.version, tc.body)
-			res.wantOK(t)
-			if got := res.header.Get("Content-Type"); got != "application/vnd.atlas."+tc.version+"+json" {
-				t.Errorf("Content-Type = %q", got)
+			if tc.method == "DELETE" {
+				if res.status != http.StatusNoContent || len(res.body) != 0 {
+					t.Fatalf("DELETE answered %d %s, want 204 without a body", res.status, res.body)
+				}
+			} else {
+				res.wantOK(t)
+				if got := res.header.Get("Content-Type"); got != "application/vnd.atlas."+tc.version+"+json" {
+					t.Errorf("Content-Type = %q", got)
+				}
 			}
 			if res.header.Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id")
@@ -176,8 +198,8 @@ func TestOpCasesCoverEveryOperation(t *testing.T) {
 	if diff := cmp.Diff(want, covered); diff != "" {
 		t.Errorf("operations covered (-served +tested):\n%s", diff)
 	}
-	if len(want) != 23 {
-		t.Errorf("the simulator serves %d operations, want the 14 current and 9 legacy ones", len(want))
+	if len(want) != 28 {
+		t.Errorf("the simulator serves %d operations, want the 19 current and 9 legacy ones", len(want))
 	}
 }
 

@@ -104,11 +104,32 @@
 // Cluster0, a REPLICASET on AWS with backups on and four completed snapshots
 // (one on-demand, three scheduled); Sharded0, a SHARDED cluster on GCP (two
 // shards and a dedicated config server) with three completed snapshots;
-// NoBackup0, a REPLICASET on Azure with backups off; one export bucket per
+// NoBackup0, a REPLICASET on Azure with backups off; payments-scratch, a
+// REPLICASET with backups off to restore into; one export bucket per
 // provider; and the ACTIVE pipeline "payments-orders", which ingests
 // shop.orders from Cluster0 and has one finished run. "analytics"
-// (FixtureProject2ID) has Reporting0 with one snapshot. Times are relative to
-// the clock when the simulator starts.
+// (FixtureProject2ID) has Reporting0 (continuous backup, a 3-day restore
+// window) with one snapshot, and the scratch cluster reporting-scratch.
+// Cluster0 has continuous backup with the default 7-day window. Every cluster
+// has a backup schedule (empty for clusters with backups off). Times are
+// relative to the clock when the simulator starts.
+//
+// # Restore jobs
+//
+// A restore job waits a minute, then runs: an automated restore 15 minutes,
+// a point-in-time one 20, a download 5, at speed 1. While an automated or
+// point-in-time restore is queued or running its target cluster reports
+// UPDATING (and refuses another restore, 409 CLUSTER_NOT_IDLE); when it
+// finishes, the target holds the snapshot's data (Server.Contents says which
+// restore put it there). A download gets its links (deliveryUrl, and one
+// component per replica set of a sharded source) when it finishes, and
+// expires an hour later, when the links go. A point in time needs continuous
+// backup on the source (400 CONTINUOUS_BACKUP_NOT_ENABLED) and a time inside
+// the schedule's restoreWindowDays (400 INVALID_POINT_IN_TIME). DELETE cancels
+// a queued or running job (204) and answers 405 once it has ended. Other
+// refusals: 404 SNAPSHOT_NOT_FOUND, CLUSTER_NOT_FOUND or GROUP_NOT_FOUND for
+// the target, 409 CANNOT_RESTORE_INCOMPLETE_SNAPSHOT, 400
+// INCOMPATIBLE_RESTORE_TARGET (replica set onto sharded or the reverse).
 //
 // # State
 //
@@ -138,7 +159,8 @@
 // FaultsFromEnv), from POST /_sim/faults, or from Server.SetFaults.
 //
 // Rate-limit scopes are "projects", "clusters", "snapshots", "exports",
-// "exportBuckets" and "pipelines" (the Scope constants); a bucket is kept per
+// "exportBuckets", "pipelines", "restoreJobs" and "backupSchedules" (the
+// Scope constants); a bucket is kept per
 // scope and project. Without a configured limit a scope is never refused and
 // its answers report RateLimit-Limit and RateLimit-Remaining of 100. A
 // dropped connection is hijacked and closed without an answer. Server.Calls

@@ -166,7 +166,7 @@ func knownOperation(id string) bool {
 
 func knownScope(s string) bool {
 	switch s {
-	case "*", ScopeProjects, ScopeClusters, ScopeSnapshots, ScopeExports, ScopeExportBuckets, ScopePipelines:
+	case "*", ScopeProjects, ScopeClusters, ScopeSnapshots, ScopeExports, ScopeExportBuckets, ScopePipelines, ScopeRestoreJobs, ScopeBackupSchedules:
 		return true
 	}
 	return false

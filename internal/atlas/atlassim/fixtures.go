@@ -30,8 +30,13 @@ const (
 	// whose backups are off.
 	FixtureNoBackupCluster = "NoBackup0"
 	// FixtureReportingCluster is the name of the REPLICASET cluster in the
-	// second project.
+	// second project, with continuous backup.
 	FixtureReportingCluster = "Reporting0"
+	// FixtureScratchCluster and FixtureReportingScratchCluster are the
+	// scratch clusters (replica sets, backups off) of the two projects, to
+	// restore into.
+	FixtureScratchCluster          = "payments-scratch"
+	FixtureReportingScratchCluster = "reporting-scratch"
 
 	// FixtureAWSBucketID, FixtureAzureBucketID and FixtureGCPBucketID are the
 	// export buckets of the "payments" project, one per provider.
@@ -99,9 +104,15 @@ func defaultState(now time.Time) *State {
 				DataSizeBytes: 512 << 20, Collections: 6, Documents: 120_000},
 			{ID: "65a1b2c3d4e5f60718293b04", GroupID: FixtureProject2ID, Name: FixtureReportingCluster,
 				ClusterType: "REPLICASET", ProviderName: "AWS", MongoDBVersion: "8.0.4", StateName: "IDLE",
-				BackupEnabled: true, CreateDate: ago(150 * day),
+				BackupEnabled: true, PitEnabled: true, RestoreWindowDays: 3, CreateDate: ago(150 * day),
 				DataSizeBytes: 900 << 20, Collections: 10, Documents: 400_000,
 				PolicyItems: []PolicyItem{dailyRep}},
+			{ID: "65a1b2c3d4e5f60718293b05", GroupID: FixtureProjectID, Name: FixtureScratchCluster,
+				ClusterType: "REPLICASET", ProviderName: "AWS", MongoDBVersion: "8.0.4", StateName: "IDLE",
+				CreateDate: ago(30 * day), DataSizeBytes: 64 << 20, Collections: 2, Documents: 1_000},
+			{ID: "65a1b2c3d4e5f60718293b06", GroupID: FixtureProject2ID, Name: FixtureReportingScratchCluster,
+				ClusterType: "REPLICASET", ProviderName: "AWS", MongoDBVersion: "8.0.4", StateName: "IDLE",
+				CreateDate: ago(30 * day), DataSizeBytes: 32 << 20, Collections: 1, Documents: 500},
 		},
 		Snapshots: []Snapshot{
 			{ID: FixtureSnapshotID, GroupID: FixtureProjectID, ClusterName: FixtureReplicaSetCluster,
@@ -206,6 +217,17 @@ func (st *State) shift(d time.Duration) {
 	for i := range st.PipelineRuns {
 		mv(&st.PipelineRuns[i].CreatedAt)
 		mv(&st.PipelineRuns[i].SnapshotCreatedAt)
+	}
+	for i := range st.RestoreJobs {
+		j := &st.RestoreJobs[i]
+		mv(&j.CreatedAt)
+		mv(&j.SnapshotCreatedAt)
+		if j.PointInTime != nil {
+			mv(j.PointInTime)
+		}
+		if j.CancelledAt != nil {
+			mv(j.CancelledAt)
+		}
 	}
 }
 
@@ -421,6 +443,20 @@ func (st *State) validate() error {
 		}
 		if !buckets[j.ExportBucketID] || !snapshots[j.SnapshotID] || st.cluster(j.GroupID, j.ClusterName) == nil {
 			return fmt.Errorf("export job %s: unknown bucket, snapshot or cluster", j.ID)
+		}
+	}
+	for _, j := range st.RestoreJobs {
+		if err := id("restore job", j.ID); err != nil {
+			return err
+		}
+		if st.cluster(j.GroupID, j.ClusterName) == nil {
+			return fmt.Errorf("restore job %s: unknown source cluster", j.ID)
+		}
+		if err := oneOf("restore job "+j.ID+" deliveryType", j.DeliveryType, "automated", "download", "pointInTime"); err != nil {
+			return err
+		}
+		if j.DeliveryType != "download" && st.cluster(j.TargetGroupID, j.TargetClusterName) == nil {
+			return fmt.Errorf("restore job %s: unknown target cluster", j.ID)
 		}
 	}
 	pipelines := map[string]bool{}

@@ -55,7 +55,7 @@ func (s *Server) createExport(c *call) (any, error) {
 		SnapshotID:       sn.ID,
 		ExportBucketID:   b.ID,
 		CreatedAt:        now,
-		TotalCollections: cl.Collections,
+		TotalCollections: s.contents(cl, c.now).Collections,
 		// /exported_snapshots/{ORG-NAME}/{PROJECT-NAME}/{CLUSTER-NAME}/{SNAPSHOT-INITIATION-DATE}/{TIMESTAMP}
 		Prefix: "/exported_snapshots/" + orgName + "/" + p.Name + "/" + cl.Name + "/" +
 			sn.CreatedAt.UTC().Format("2006-01-02") + "/" + strconv.FormatInt(now.Unix(), 10),

@@ -60,7 +60,7 @@ func (s *Server) takeSnapshot(c *call) (any, error) {
 	if req.Description != nil {
 		sn.Description = *req.Description
 	}
-	sn.SizeBytes = int64(float64(cl.DataSizeBytes) * (0.97 + 0.06*unitFloat(sn.ID, "size")))
+	sn.SizeBytes = int64(float64(s.contents(cl, c.now).SizeBytes) * (0.97 + 0.06*unitFloat(sn.ID, "size")))
 	sn.Fails = unitFloat(sn.ID, "fail") < s.cfg.FailureRate
 	if cl.ClusterType == "SHARDED" {
 		for range replicaSetNames(cl) {

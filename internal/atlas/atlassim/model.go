@@ -26,6 +26,7 @@ type State struct {
 	ExportJobs    []ExportJob    `json:"exportJobs"`
 	Pipelines     []Pipeline     `json:"pipelines"`
 	PipelineRuns  []PipelineRun  `json:"pipelineRuns"`
+	RestoreJobs   []RestoreJob   `json:"restoreJobs,omitempty"`
 }
 
 // Org is an Atlas organization. Only its name is used, in export prefixes.
@@ -74,6 +75,10 @@ type Cluster struct {
 	Collections int `json:"collections"`
 	// Documents is the number of documents a pipeline run ingests.
 	Documents int64 `json:"documents"`
+
+	// RestoreWindowDays is the continuous backup window (pitEnabled only);
+	// zero means 7 days.
+	RestoreWindowDays int `json:"restoreWindowDays,omitempty"`
 
 	// PolicyItems is the cluster's backup schedule.
 	PolicyItems []PolicyItem `json:"policyItems,omitempty"`

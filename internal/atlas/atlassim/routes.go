@@ -21,6 +21,9 @@ const (
 	ScopeExports       = "exports"
 	ScopeExportBuckets = "exportBuckets"
 	ScopePipelines     = "pipelines"
+	ScopeRestoreJobs   = "restoreJobs"
+	// ScopeBackupSchedules is the backup schedule's scope.
+	ScopeBackupSchedules = "backupSchedules"
 )
 
 // Media type versions (x-xgen-version) used by the operations.
@@ -67,7 +70,7 @@ var (
 	with409   = []int{400, 401, 403, 404, 409, 429, 500}
 )
 
-// operations is every operation the simulator serves: the 14 of the current
+// operations is every operation the simulator serves: the 19 of the current
 // spec and the 9 of the legacy pipelines file.
 var operations = []*operation{
 	{id: "listGroups", method: "GET", path: "/groups", scope: ScopeProjects, versions: []string{v20230101}, errors: std, kind: answerPage, handle: (*Server).listGroups},
@@ -85,6 +88,12 @@ var operations = []*operation{
 	{id: "createGroupClusterBackupExport", method: "POST", path: "/groups/{groupId}/clusters/{clusterName}/backup/exports", scope: ScopeExports, versions: []string{v20230101}, body: true, errors: with409, handle: (*Server).createExport},
 	{id: "listGroupClusterBackupExports", method: "GET", path: "/groups/{groupId}/clusters/{clusterName}/backup/exports", scope: ScopeExports, versions: []string{v20230101}, errors: no400, kind: answerPage, handle: (*Server).listExports},
 	{id: "getGroupClusterBackupExport", method: "GET", path: "/groups/{groupId}/clusters/{clusterName}/backup/exports/{exportId}", scope: ScopeExports, versions: []string{v20230101}, errors: no400, handle: (*Server).getExport},
+
+	{id: "listGroupClusterBackupRestoreJobs", method: "GET", path: "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs", scope: ScopeRestoreJobs, versions: []string{v20230101}, errors: no400, kind: answerPage, handle: (*Server).listRestores},
+	{id: "createGroupClusterBackupRestoreJob", method: "POST", path: "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs", scope: ScopeRestoreJobs, versions: []string{v20230101}, body: true, errors: with409, handle: (*Server).createRestore},
+	{id: "getGroupClusterBackupRestoreJob", method: "GET", path: "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs/{restoreJobId}", scope: ScopeRestoreJobs, versions: []string{v20230101}, errors: no400, handle: (*Server).getRestore},
+	{id: "cancelGroupClusterBackupRestoreJob", method: "DELETE", path: "/groups/{groupId}/clusters/{clusterName}/backup/restoreJobs/{restoreJobId}", scope: ScopeRestoreJobs, versions: []string{v20230101}, errors: []int{400, 401, 403, 404, 405, 429, 500}, handle: (*Server).cancelRestore},
+	{id: "getGroupClusterBackupSchedule", method: "GET", path: "/groups/{groupId}/clusters/{clusterName}/backup/schedule", scope: ScopeBackupSchedules, versions: []string{v20230101, v20240805}, errors: no400, handle: (*Server).getSchedule},
 
 	{id: "listGroupBackupExportBuckets", method: "GET", path: "/groups/{groupId}/backup/exportBuckets", scope: ScopeExportBuckets, versions: []string{v20230101, v20240530}, errors: no400, kind: answerPage, handle: (*Server).listBuckets},
 	{id: "getGroupBackupExportBucket", method: "GET", path: "/groups/{groupId}/backup/exportBuckets/{exportBucketId}", scope: ScopeExportBuckets, versions: []string{v20230101, v20240530}, errors: no400, handle: (*Server).getBucket},

@@ -461,6 +461,16 @@ func (s *Server) serveAPI(w *loggingWriter, r *http.Request) {
 		s.writeError(w, r, ae)
 		return
 	}
+	if _, ok := result.(noContent); ok {
+		for k, v := range rlHeader {
+			w.Header()[k] = v
+		}
+		w.Header().Set("X-Request-Id", s.newRequestID())
+		// The spec names the versioned media type even for 204.
+		w.Header().Set("Content-Type", mediaType(c.version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	s.writeSuccess(w, c, result, rlHeader)
 }
 

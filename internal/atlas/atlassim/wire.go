@@ -424,7 +424,7 @@ func (s *Server) renderCluster(c *call, cl *Cluster) wireCluster {
 		Name:                 cl.Name,
 		Paused:               cl.Paused,
 		PitEnabled:           cl.PitEnabled,
-		StateName:            cl.StateName,
+		StateName:            s.contents(cl, c.now).StateName,
 		Tags:                 []wireTag{},
 		VersionReleaseSystem: "LTS",
 	}
