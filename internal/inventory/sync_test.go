@@ -27,8 +27,8 @@ func TestConvergesOnChangesBehindSnapdesksBack(t *testing.T) {
 	if got := e.scalar(t, `SELECT name FROM inventory_projects WHERE project_id = $1`, project); got != "payments" {
 		t.Errorf("project name = %v, want payments", got)
 	}
-	if got := e.scalar(t, `SELECT count(*) FROM inventory_clusters WHERE project_id = $1 AND gone_at IS NULL`, project); got != int64(3) {
-		t.Errorf("clusters of payments = %v, want 3", got)
+	if got := e.scalar(t, `SELECT count(*) FROM inventory_clusters WHERE project_id = $1 AND gone_at IS NULL`, project); got != int64(4) {
+		t.Errorf("clusters of payments = %v, want 4", got)
 	}
 	if got := e.scalar(t, `SELECT type FROM inventory_snapshots WHERE snapshot_id = $1`, atlassim.FixtureShardedSnapshotID); got != "shardedCluster" {
 		t.Errorf("sharded snapshot's type = %v", got)
@@ -73,8 +73,10 @@ func TestConvergesOnChangesBehindSnapdesksBack(t *testing.T) {
 	if _, err := e.sim.AddCluster(ledger, "Ledger0", "SHARDED"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.sim.RemoveCluster(project2, atlassim.FixtureReportingCluster); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{atlassim.FixtureReportingCluster, atlassim.FixtureReportingScratchCluster} {
+		if err := e.sim.RemoveCluster(project2, name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.allDue(t)
 	converge(t, s)
