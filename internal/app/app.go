@@ -18,9 +18,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-isatty"
 
+	"github.com/snapdesk/snapdesk/internal/api"
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/auth"
+	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
@@ -30,6 +32,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
+	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
@@ -234,13 +237,20 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	if cfg.Auth.Mode == config.AuthDev {
 		log.Warn("development sign-in: anyone who reaches this server can act as any seeded user", "addr", cfg.HTTPAddr)
 	}
-	e, err := web.New(web.Deps{Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
+	tokenService := tokens.New(pool, c.rules)
+	e, err := web.New(web.Deps{Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
 		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
-	var handler http.Handler = e
+	stopping := make(chan struct{})
+	apiServer, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: c.jobs, Catalog: catalog.New(c.jobs.Atlas(), c.rules),
+		Tokens: tokenService, Live: hub, PublicURL: cfg.PublicURL.String(), RateLimit: cfg.APIRateLimit, Stopping: stopping})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	var handler http.Handler = mount(e, apiServer)
 	if opts.WrapHandler != nil {
 		handler = opts.WrapHandler(handler)
 	}
@@ -273,6 +283,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	close(stopping) // long polls answer at once
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -285,4 +296,14 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	background.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// mount serves the automation API under api.Prefix and the dashboard
+// everywhere else: the API never sees the dashboard's cookies and
+// middleware, nor the dashboard the API's tokens.
+func mount(web, apiServer http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix+"/", apiServer)
+	mux.Handle("/", web)
+	return mux
 }

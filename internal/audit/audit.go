@@ -91,6 +91,12 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) (Record, error) {
 		params["groups"] = e.Actor.Groups
 		e.Params = params
 	}
+	if t := e.Actor.Token; t != nil && e.Params["token"] == nil {
+		// An API action names the token it came with, beside its owner.
+		params := maps.Clone(e.Params)
+		params["token"] = map[string]any{"id": t.ID, "name": t.Name}
+		e.Params = params
+	}
 	r := Record{At: time.Now().UTC().Truncate(time.Microsecond), Event: e, PrevHash: prev}
 	params, err := json.Marshal(e.Params)
 	if err != nil {

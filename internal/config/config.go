@@ -56,6 +56,9 @@ type Config struct {
 	// ReturnToHosts are the portal hosts `return_to` may send people back
 	// to (SNAPDESK_RETURN_TO_HOSTS, comma-separated); others are ignored.
 	ReturnToHosts []string
+	// APIRateLimit is how many requests an API token may make per minute
+	// (SNAPDESK_API_RATE_LIMIT).
+	APIRateLimit int
 	// Atlas is how to reach Atlas (MONGODB_ATLAS_* variables).
 	Atlas atlas.Config
 	// Auth is how people sign in and what they may do.
@@ -110,6 +113,7 @@ var Vars = []Var{
 	{"SNAPDESK_RETURN_TO_HOSTS", "(none)", "comma-separated host[:port] of portals return_to may lead back to (https only)"},
 	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
 	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
+	{"SNAPDESK_API_RATE_LIMIT", "120", "requests per minute per API token, 1 to 100000"},
 	{"AUTH_MODE", "oidc (`make run`: dev)", "oidc, or dev: a sign-in page to pick a seeded user, refused unless SNAPDESK_ADDR is loopback"},
 	{"SNAPDESK_DEV_AUTH_ALLOW_REMOTE", "false", "true lets dev sign-in listen beyond loopback (never in production)"},
 	{"OIDC_ISSUER_URL", "(required with oidc)", "the provider's issuer URL (https; http only for loopback)"},
@@ -154,6 +158,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SyncShare:       r.fraction("SNAPDESK_SYNC_SHARE", 0.5, 0.05, 1),
 		AtlasRateLimit:  r.integer("SNAPDESK_ATLAS_RATE_LIMIT", 100, 1, 1_000_000),
 		AtlasRateWindow: r.duration("SNAPDESK_ATLAS_RATE_WINDOW", time.Minute, time.Second, 24*time.Hour),
+		APIRateLimit:    r.integer("SNAPDESK_API_RATE_LIMIT", 120, 1, 100_000),
 	}
 	for _, h := range strings.Split(r.str("SNAPDESK_RETURN_TO_HOSTS", ""), ",") {
 		if h = strings.TrimSpace(h); h != "" {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // User is a signed-in person as the identity provider describes them.
@@ -17,6 +18,26 @@ type User struct {
 	Name    string
 	// Groups are the provider's groups, mapped to roles by the policy.
 	Groups []string
+	// Token is set when the person (or team) acts through an API token:
+	// their rights, narrowed to the token's projects and permissions.
+	Token *Token
+}
+
+// Token is the API token a request came with, as the authorizer and the
+// audit trail need it (never its secret).
+type Token struct {
+	ID   string
+	Name string
+	// Projects the token may act on.
+	Projects []string
+	// Perms are what the token's role allows, whatever the owner's role.
+	Perms []Permission
+}
+
+// Allows reports whether the token reaches this permission on the project
+// (the owner's own role is checked besides).
+func (t *Token) Allows(projectID string, p Permission) bool {
+	return slices.Contains(t.Projects, projectID) && slices.Contains(t.Perms, p)
 }
 
 // Display is how the person is shown: name, else email, else subject.

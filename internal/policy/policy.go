@@ -290,6 +290,9 @@ func (p *Policy) isAdminAnywhere(u identity.User) bool {
 
 // Can implements identity.Authorizer.
 func (p *Policy) Can(_ context.Context, u identity.User, project string, perm identity.Permission) bool {
+	if u.Token != nil && !u.Token.Allows(project, perm) {
+		return false // a token narrows its owner's rights, never widens them
+	}
 	if p.RoleOf(u, project).grants(perm) {
 		return true
 	}
@@ -297,7 +300,16 @@ func (p *Policy) Can(_ context.Context, u identity.User, project string, perm id
 }
 
 // VisibleProjects implements identity.Authorizer.
-func (p *Policy) VisibleProjects(_ context.Context, u identity.User) ([]string, bool) {
+func (p *Policy) VisibleProjects(ctx context.Context, u identity.User) ([]string, bool) {
+	if u.Token != nil {
+		var ids []string
+		for _, id := range u.Token.Projects {
+			if p.Can(ctx, u, id, identity.PermView) {
+				ids = append(ids, id)
+			}
+		}
+		return ids, false
+	}
 	if p.isAdminAnywhere(u) {
 		return nil, true
 	}

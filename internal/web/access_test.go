@@ -78,6 +78,12 @@ var accessMatrix = map[string][5]int{
 	"GET /auth/signed-out":                                               publicStatus,
 	"POST /auth/dev":                                                     {303, 303, 303, 303, 303},
 	"POST /auth/logout":                                                  {303, 303, 303, 303, 303},
+	// A token of the routes' project for each role's own role; "other" may
+	// not reach that project. The revoked token is operator2's: only an
+	// admin of every project it reaches may revoke someone else's.
+	"GET /settings/tokens":                  {303, 200, 200, 200, 200},
+	"POST /settings/tokens":                 {401, 200, 200, 200, 403},
+	"POST /settings/tokens/:tokenId/revoke": {401, 403, 403, 303, 403},
 }
 
 func TestEveryRouteForEveryRole(t *testing.T) {
@@ -93,6 +99,14 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				jobID, atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster, atlassim.FixtureSnapshotID, uuid.NewString()); err != nil {
 				t.Fatal(err)
 			}
+			// An API token of operator2's, for the revoke route.
+			tokenID := uuid.NewString()
+			if _, err := pool.Exec(context.Background(), `INSERT INTO api_tokens (id, kind, name, secret_hash, owner_subject, projects, role,
+					created_by_subject, expires_at)
+				VALUES ($1, 'personal', 'ci', $2, 'dev|operator2', $3, 'operator', 'dev|operator2', now() + interval '1 day')`,
+				tokenID, []byte(tokenID), []string{atlassim.FixtureProjectID}); err != nil {
+				t.Fatal(err)
+			}
 			var c *http.Client
 			if role == "anonymous" {
 				jar, _ := cookiejar.New(nil)
@@ -104,7 +118,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			token := csrfTokenOf(t, c, srv.URL)
 			params := map[string]string{
 				":groupId": atlassim.FixtureProjectID, ":clusterName": atlassim.FixtureReplicaSetCluster,
-				":pipelineName": atlassim.FixturePipelineName, ":pipelineRunId": fixtureRunID, ":id": jobID,
+				":pipelineName": atlassim.FixturePipelineName, ":pipelineRunId": fixtureRunID, ":id": jobID, ":tokenId": tokenID,
 				"*": strings.TrimPrefix(assets.URL("css/app.css"), assets.Prefix),
 			}
 
@@ -188,6 +202,11 @@ func matrixRequest(t *testing.T, c *http.Client, base, method, path, token, devU
 			v.Set("snapshotId", atlassim.FixtureSnapshotID)
 			v.Set("datasetRetentionPolicy.units", "WEEKS")
 			v.Set("datasetRetentionPolicy.value", "2")
+		case path == "/settings/tokens":
+			v.Set("name", "access matrix")
+			v.Set("projects", atlassim.FixtureProjectID)
+			v.Set("role", "viewer")
+			v.Set("expiresInDays", "30")
 		case path == "/auth/dev":
 			if devUser == "" {
 				devUser = "viewer"

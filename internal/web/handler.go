@@ -26,6 +26,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -38,6 +39,8 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	Live    *live.Hub
 	Jobs    *jobs.Service
+	// Tokens keeps the API tokens people manage on /settings/tokens.
+	Tokens *tokens.Service
 	// ReturnToHosts are the portal hosts return_to may send people back to.
 	ReturnToHosts []string
 	// SecureCookies marks cookies Secure and sends HSTS (served over https).
@@ -61,6 +64,7 @@ type Handler struct {
 	metrics *metrics.Metrics
 	live    *live.Hub
 	jobs    *jobs.Service
+	tokens  *tokens.Service
 
 	catalog  *catalog.Catalog
 	sessions *auth.Sessions
@@ -79,10 +83,13 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Tokens == nil {
+		return nil, errors.New("web: tokens are required")
+	}
 	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
-	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, returnPolicy: policy,
+	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
 		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer())}
 	e := echo.New()
 	e.HideBanner = true

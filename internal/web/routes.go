@@ -35,4 +35,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/new", h.pipelinePage)
 	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/:pipelineRunId", h.pipelineRunPage)
 	e.POST("/projects/:groupId/pipelines/:pipelineName/runs", h.triggerIngestion)
+	e.GET(views.TokensURL, h.tokensPage)
+	e.POST(views.TokensURL, h.createToken)
+	e.POST(views.TokensURL+"/:tokenId/revoke", h.revokeToken)
 }

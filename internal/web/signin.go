@@ -116,6 +116,10 @@ func (h *Handler) completeSignIn(c echo.Context, u identity.User, next, method s
 	if err := h.sessions.SignIn(ctx, u); err != nil {
 		return err
 	}
+	// The person's tokens act with the groups they have now.
+	if err := h.tokens.RefreshOwner(ctx, u); err != nil {
+		return err
+	}
 	h.recordAuth(c, u, "signin", audit.OK, "signed in with "+method)
 	return c.Redirect(http.StatusSeeOther, next)
 }

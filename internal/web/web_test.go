@@ -27,6 +27,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
+	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/web"
 )
 
@@ -92,7 +93,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	// Registered after the hub's cleanup, so it runs first: open event
 	// streams end before the hub does.
 	tb.Cleanup(a.Server.Close)
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub,
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules),
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	if o.provider != nil {
 		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: o.provider.URL, ClientID: o.provider.ClientID,
