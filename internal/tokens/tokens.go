@@ -83,19 +83,19 @@ func (r Role) top() identity.Permission {
 
 // Token is a stored token (never its secret).
 type Token struct {
-	ID          string
-	Kind        Kind
-	Name        string
-	Owner       identity.User
-	Team        string
-	Projects    []string
-	Role        Role
-	CreatedBy   string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
-	LastUsedAt  *time.Time
-	RevokedAt   *time.Time
-	RevokedBy   string
+	ID         string
+	Kind       Kind
+	Name       string
+	Owner      identity.User
+	Team       string
+	Projects   []string
+	Role       Role
+	CreatedBy  string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	RevokedBy  string
 }
 
 // Active reports whether the token may be used at now.
