@@ -214,7 +214,13 @@ func TestExportApprovalScenario(t *testing.T) {
 	}
 	r = rita.post(exports, export)
 	want(t, r, http.StatusAccepted)
-	r = olga.post("/jobs/"+r.job(t).ID+"/reject", nil)
+	rejected := r.job(t).ID
+	r = olga.post("/jobs/"+rejected+"/reject", map[string]any{"reason": ""})
+	want(t, r, http.StatusUnprocessableEntity)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
+		t.Errorf("problem %+v", p)
+	}
+	r = olga.post("/jobs/"+rejected+"/reject", map[string]any{"reason": "not during the audit freeze"})
 	want(t, r, http.StatusOK)
 	if got := r.job(t); got.State != "cancelled" {
 		t.Errorf("rejected export %+v", got)

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -379,6 +381,12 @@ func (a *API) triggerIngestion(c echo.Context) error {
 	})
 }
 
+const maxReason = 500
+
+type rejectBody struct {
+	Reason string `json:"reason"`
+}
+
 // decide approves, rejects or cancels (withdraws) a job that waits for approval.
 func (a *API) decide(what string) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -386,7 +394,7 @@ func (a *API) decide(what string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return a.action(c, func([]byte, string) (int, any, error) {
+		return a.action(c, func(body []byte, _ string) (int, any, error) {
 			ctx, u := c.Request().Context(), user(c)
 			var j jobs.Job
 			var err error
@@ -394,7 +402,14 @@ func (a *API) decide(what string) echo.HandlerFunc {
 			case "approve":
 				j, err = a.jobs.Approve(ctx, u, origin(c), id)
 			case "reject":
-				j, err = a.jobs.Reject(ctx, u, origin(c), id)
+				var b rejectBody
+				if err := decodeBody(body, &b); err != nil {
+					return 0, nil, err
+				}
+				if utf8.RuneCountInString(b.Reason) > maxReason {
+					return 0, nil, invalid("reason", fmt.Sprintf("at most %d characters", maxReason))
+				}
+				j, err = a.jobs.Reject(ctx, u, origin(c), id, b.Reason)
 			case "cancel":
 				// Only the requester cancels; for anyone else it would be a rejection.
 				if j, err = a.jobs.ViewJob(ctx, u, id); err != nil {
@@ -408,7 +423,7 @@ func (a *API) decide(what string) echo.HandlerFunc {
 					return 0, nil, problem(http.StatusConflict, "not-cancellable", "This job cannot be cancelled",
 						"Only a job waiting for approval can be cancelled: Atlas offers no way to stop a snapshot, export or ingestion once asked.")
 				}
-				j, err = a.jobs.Reject(ctx, u, origin(c), id)
+				j, err = a.jobs.Withdraw(ctx, u, origin(c), id)
 			}
 			if err != nil {
 				return 0, nil, err
