@@ -249,3 +249,48 @@ type Change struct {
 	Resource  Resource `json:"resource"`
 	Target    string   `json:"target,omitempty"`
 }
+
+// RefreshLimitError refuses a Refresh: the person asked too often.
+type RefreshLimitError struct {
+	Limit  int
+	Window time.Duration
+}
+
+func (e *RefreshLimitError) Error() string {
+	return fmt.Sprintf("inventory: at most %d refreshes per %s per person", e.Limit, e.Window)
+}
+
+// Refresh makes projectID's units due now for person (the Refresh button).
+// However many people press it, one sync per unit is in flight: units
+// already due or leased are left as they are (started is false when all
+// were). A person may ask limit times per window.
+func (s *Store) Refresh(ctx context.Context, projectID, person string, limit int, window time.Duration) (started bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('inventory_refresh:' || $1))`, person); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM inventory_refresh_requests
+			WHERE requested_by = $1 AND requested_at > now() - make_interval(secs => $2)`, person, window.Seconds()).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			return &RefreshLimitError{Limit: limit, Window: window}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO inventory_refresh_requests (project_id, requested_by) VALUES ($1, $2)`, projectID, person); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM inventory_refresh_requests WHERE requested_at < now() - interval '1 day'`); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE inventory_sync SET due_at = now()
+			WHERE project_id = $1 AND due_at > now() AND (leased_until IS NULL OR leased_until < now())`, projectID)
+		started = tag.RowsAffected() > 0
+		return err
+	})
+	var le *RefreshLimitError
+	if err != nil && !errors.As(err, &le) {
+		err = fmt.Errorf("inventory: refresh %s: %w", projectID, err)
+	}
+	return started, err
+}
