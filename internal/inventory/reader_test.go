@@ -30,7 +30,7 @@ func TestReaderShowsWhatTheSyncFound(t *testing.T) {
 		t.Fatalf("project = %+v, %v", p, err)
 	}
 	cls, err := r.Clusters(ctx)
-	if err != nil || len(cls) != 3 {
+	if err != nil || len(cls) != 4 {
 		t.Fatalf("clusters = %v, %v", len(cls), err)
 	}
 	if err := e.sim.ExpireSnapshot(project, atlassim.FixtureSnapshotID); err != nil {

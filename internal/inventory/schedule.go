@@ -2,15 +2,11 @@ package inventory
 
 import (
 	"context"
-	"errors"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 )
 
-// errNoSchedules: the client cannot read backup schedules yet.
-var errNoSchedules = errors.New("inventory: backup schedules are not read yet")
-
-// getSchedule reads a cluster's backup schedule.
+// getSchedule reads a cluster's backup schedule (getGroupClusterBackupSchedule).
 func getSchedule(ctx context.Context, a *atlas.Client, groupID, clusterName string) (any, error) {
-	return nil, errNoSchedules
+	return a.BackupSchedules.Get(ctx, groupID, clusterName)
 }

@@ -31,7 +31,7 @@ const (
 // clusterResources are synced per cluster, pipelineResources per pipeline.
 var (
 	projectResources  = []Resource{ResClusters, ResBuckets, ResPipelines}
-	clusterResources  = []Resource{ResSnapshots, ResExports}
+	clusterResources  = []Resource{ResSnapshots, ResExports, ResSchedule}
 	pipelineResources = []Resource{ResRuns}
 )
 

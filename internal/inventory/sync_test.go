@@ -43,6 +43,10 @@ func TestConvergesOnChangesBehindSnapdesksBack(t *testing.T) {
 		t.Errorf("pipeline source = %v", got)
 	}
 
+	if got := e.scalar(t, `SELECT next_snapshot > now() AND jsonb_array_length(doc->'policies') > 0 FROM inventory_schedules WHERE project_id = $1 AND cluster_name = $2`, project, cluster); got != true {
+		t.Errorf("Cluster0's schedule: next snapshot in the future with policies: %v", got)
+	}
+
 	// Nothing changed in Atlas: a full resync writes no row.
 	e.allDue(t)
 	if n := converge(t, s); n != 0 {
@@ -218,9 +222,9 @@ func TestTwoWorkersNeverFetchTwice(t *testing.T) {
 	// 7 projects: 1 list of projects, 3 per project, 2 per cluster (4+4×5+1 clusters... counted below).
 	clusters := e.scalar(t, `SELECT count(*) FROM inventory_clusters`).(int64)
 	pipelines := e.scalar(t, `SELECT count(*) FROM inventory_pipelines`).(int64)
-	want := 1 + 3*7 + 2*int(clusters) + int(pipelines)
+	want := 1 + 3*7 + 3*int(clusters) + int(pipelines)
 	if len(all) != want {
-		t.Errorf("%d distinct calls, want %d (1 + 3 per project + 2 per cluster + 1 per pipeline)", len(all), want)
+		t.Errorf("%d distinct calls, want %d (1 + 3 per project + 3 per cluster + 1 per pipeline)", len(all), want)
 	}
 	if units[0] == 0 || units[1] == 0 {
 		t.Errorf("units per worker = %v: the work was not shared", units)
