@@ -190,7 +190,6 @@ func healthClass(state string) string {
 	}
 }
 
-
 func invalidIf(msg string) string {
 	if msg != "" {
 		return "true"
