@@ -17,9 +17,10 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-## build: static server and simulator binaries in bin/
+## build: static binaries in bin/: the server and the snapdesk command-line client
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/server ./cmd/server
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/snapdesk ./cmd/snapdesk
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:
