@@ -258,9 +258,16 @@ type PipelineSource struct {
 
 // PipelineSink is where a pipeline writes (Data Lake Storage).
 type PipelineSink struct {
-	Type             string `json:"type"`
-	MetadataProvider string `json:"metadataProvider,omitempty"`
-	MetadataRegion   string `json:"metadataRegion,omitempty"`
+	Type             string           `json:"type"`
+	MetadataProvider string           `json:"metadataProvider,omitempty"`
+	MetadataRegion   string           `json:"metadataRegion,omitempty"`
+	PartitionFields  []PartitionField `json:"partitionFields,omitempty"`
+}
+
+// PartitionField is a field the sink partitions datasets by, in Order.
+type PartitionField struct {
+	FieldName string `json:"fieldName"`
+	Order     int    `json:"order"`
 }
 
 // RetentionUnit is DAYS, WEEKS or MONTHS.

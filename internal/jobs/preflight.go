@@ -78,6 +78,9 @@ func (s *Service) preflightIngestion(ctx context.Context, r IngestionRequest) er
 	if p.State == atlas.PipelinePaused {
 		return &RefusedError{Msg: fmt.Sprintf("Pipeline %s is paused; resume it in Atlas first.", p.Name)}
 	}
+	if err := s.ingestible(ctx, r, p); err != nil {
+		return err
+	}
 	page, err := s.atlas.Pipelines.ListRuns(ctx, r.ProjectID, r.PipelineName, atlas.RunsOptions{ListOptions: atlas.ListOptions{ItemsPerPage: 100}})
 	if err != nil {
 		return err
@@ -88,4 +91,33 @@ func (s *Service) preflightIngestion(ctx context.Context, r IngestionRequest) er
 		}
 	}
 	return nil
+}
+
+// maxAvailablePages bounds the pages of a pipeline's available snapshots
+// read to find the one asked for (500 a page).
+const maxAvailablePages = 10
+
+// ingestible refuses a snapshot the pipeline cannot ingest: a pipeline
+// takes the completed snapshots of its source cluster only, and Atlas
+// would answer another cluster's snapshot with SNAPSHOT_NOT_FOUND, which
+// reads as though the snapshot had expired.
+func (s *Service) ingestible(ctx context.Context, r IngestionRequest, p atlas.Pipeline) error {
+	const perPage = 500
+	for n := 1; n <= maxAvailablePages; n++ {
+		page, err := s.atlas.Pipelines.ListAvailableSnapshots(ctx, r.ProjectID, r.PipelineName, atlas.ListOptions{PageNum: n, ItemsPerPage: perPage})
+		if err != nil {
+			return err
+		}
+		for _, sn := range page.Results {
+			if sn.ID == r.SnapshotID {
+				return nil
+			}
+		}
+		if len(page.Results) < perPage {
+			break
+		}
+	}
+	return &ValidationError{Field: "snapshotId", Msg: fmt.Sprintf(
+		"Pipeline %s ingests completed snapshots of cluster %s only, and snapshot %s is not one of them. Choose a snapshot of %s.",
+		p.Name, p.Source.ClusterName, r.SnapshotID, p.Source.ClusterName)}
 }

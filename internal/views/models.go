@@ -52,8 +52,11 @@ type Pipeline struct {
 	// State is ACTIVE or PAUSED.
 	State string
 	// SourceType is PERIODIC_CPS or ON_DEMAND_CPS.
-	SourceType       string
-	SourceCluster    string
+	SourceType    string
+	SourceCluster string
+	// SourceGroupID is the source cluster's project; "" when Atlas does
+	// not say (then it is the pipeline's own project).
+	SourceGroupID    string
 	SourceDatabase   string
 	SourceCollection string
 	// SinkType is DLS; SinkProvider AWS.
@@ -119,7 +122,9 @@ type Job struct {
 	PipelineName string
 	// SnapshotID is the snapshot taken, exported or ingested.
 	SnapshotID string
-	// BucketName and BucketProvider describe an export's destination.
+	// BucketID, BucketName and BucketProvider describe an export's
+	// destination.
+	BucketID       string
 	BucketName     string
 	BucketProvider string
 	RequestedBy    string
@@ -334,6 +339,10 @@ type ExportForm struct {
 	// CustomData are the rows as typed (form.CustomDataRows); blank rows
 	// are added up to form.MaxCustomData.
 	CustomData []form.KeyValue
+	// Exported are the exports already made (or under way) of the
+	// snapshot (ExportsOf): the form warns before exporting it again to
+	// the same bucket.
+	Exported []Job
 }
 
 // IngestionForm is the Trigger ingestion form.
@@ -404,7 +413,8 @@ type ClusterView struct {
 	TakeSnapshot  SnapshotForm
 	// Buckets are the project's export buckets, for the Export forms.
 	Buckets []Bucket
-	// Pipelines are the pipelines fed by this cluster, for the Ingest forms.
+	// Pipelines are the project's pipelines; only those whose source is
+	// this cluster are offered for ingestion (PipelinesFedBy).
 	Pipelines            []Pipeline
 	PipelinesUnavailable bool
 	// Jobs are the cluster's snapshot and export jobs, newest first,

@@ -26,8 +26,10 @@ func clusterView() ClusterView {
 		TakeSnapshot:  SnapshotForm{ProjectID: groupID, ClusterName: "Cluster0", Now: t0},
 		Buckets:       []Bucket{{ID: bucketID, Name: "acme-backups", Provider: "AWS"}},
 		Pipelines: []Pipeline{
-			{Name: "sales", State: "ACTIVE", Retention: Retention{Units: "WEEKS", Value: 2}},
-			{Name: "archive", State: "PAUSED"},
+			{Name: "sales", State: "ACTIVE", SourceCluster: "Cluster0", Retention: Retention{Units: "WEEKS", Value: 2}},
+			{Name: "archive", State: "PAUSED", SourceCluster: "Cluster0", SourceGroupID: groupID},
+			// Fed by another cluster: never offered here.
+			{Name: "orders", State: "ACTIVE", SourceCluster: "Orders0"},
 		},
 		Jobs: []Job{exportJob(), snapJob},
 	}
@@ -70,7 +72,10 @@ func TestClusterPage(t *testing.T) {
 	}
 	ingests := byTestID(actions, "ingest-form")
 	if ingests.Length() != 2 {
-		t.Fatalf("%d ingest forms, want one per pipeline", ingests.Length())
+		t.Fatalf("%d ingest forms, want one per pipeline fed by this cluster", ingests.Length())
+	}
+	if n := actions.Find(`[data-pipeline="orders"]`).Length(); n != 0 {
+		t.Errorf("a pipeline fed by another cluster is offered (%d elements)", n)
 	}
 	sales := actions.Find(`form[data-pipeline="sales"]`)
 	if attr(t, sales, "action") != "/projects/"+groupID+"/pipelines/sales/runs" ||

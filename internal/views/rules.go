@@ -32,3 +32,42 @@ func TakeSnapshotBlocked(c Cluster, snaps []Snapshot, jobs []Job) (reason, jobID
 	}
 	return "", ""
 }
+
+// PipelinesFedBy are the pipelines whose source is cluster of project
+// groupID: the only ones that can ingest its snapshots. Atlas refuses
+// another cluster's snapshot, so no other pipeline is offered.
+func PipelinesFedBy(groupID, cluster string, pipelines []Pipeline) []Pipeline {
+	var out []Pipeline
+	for _, p := range pipelines {
+		if p.SourceCluster == cluster && (p.SourceGroupID == "" || p.SourceGroupID == groupID) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ExportsOf are the exports of snapshotID among jobs that did not fail or
+// end without reaching Atlas: what exporting it again would repeat.
+func ExportsOf(snapshotID string, jobs []Job) []Job {
+	var out []Job
+	for _, j := range jobs {
+		if j.Kind != "export" || j.SnapshotID != snapshotID || snapshotID == "" {
+			continue
+		}
+		if j.State == "failed" || j.State == "cancelled" {
+			continue
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// exportedTo is the earlier export of the snapshot to bucketID, if any.
+func exportedTo(exported []Job, bucketID string) (Job, bool) {
+	for _, j := range exported {
+		if j.BucketID == bucketID {
+			return j, true
+		}
+	}
+	return Job{}, false
+}

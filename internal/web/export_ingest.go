@@ -90,6 +90,9 @@ func (h *Handler) newExport(c echo.Context) error {
 	if id := strings.TrimSpace(q.Get(form.FieldSnapshotID)); id != "" {
 		if slices.ContainsFunc(choices, func(s views.SnapshotChoice) bool { return s.ID == id }) {
 			ef.SnapshotID = id
+			if ef.Exported, err = h.exportsOf(ctx, g, id); err != nil {
+				return err
+			}
 		} else {
 			ef.Errors[form.FieldSnapshotID] = "The snapshot in the link is not a completed snapshot of this cluster. Choose one from the list."
 		}
@@ -160,7 +163,7 @@ func (h *Handler) exportChoices(ctx context.Context, a *atlas.Client, g, name st
 	var out []views.SnapshotChoice
 	for _, s := range snaps {
 		if s.Status == atlas.SnapshotCompleted {
-			out = append(out, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: s.Description})
+			out = append(out, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: withoutMarker(s.Description)})
 		}
 	}
 	return out, nil
@@ -286,4 +289,14 @@ func (h *Handler) buckets(ctx context.Context, a *atlas.Client, g string) ([]vie
 		out = append(out, bucketView(b))
 	}
 	return out, nil
+}
+
+// exportsOf are Snapdesk's exports of a snapshot that did not fail: the
+// Export form warns before exporting it to the same bucket again.
+func (h *Handler) exportsOf(ctx context.Context, g, snapshotID string) ([]views.Job, error) {
+	js, _, err := h.jobs.Store().List(ctx, jobs.Filter{Kind: jobs.KindExport, ProjectID: g, SnapshotID: snapshotID}, 1, 50)
+	if err != nil {
+		return nil, err
+	}
+	return views.ExportsOf(snapshotID, jobViews(js)), nil
 }

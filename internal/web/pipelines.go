@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -104,12 +105,16 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	}
 	v.Trigger = views.IngestionForm{ProjectID: p.ID, PipelineName: name, SnapshotID: c.QueryParam(form.FieldSnapshotID),
 		RetentionUnits: c.QueryParam(form.FieldRetentionUnits), RetentionValue: c.QueryParam(form.FieldRetentionValue)}
+	if v.Trigger.RetentionUnits == "" && v.Trigger.RetentionValue == "" && v.Pipeline.Retention.Value > 0 {
+		// Unless the link says otherwise, the pipeline's own retention.
+		v.Trigger.RetentionUnits, v.Trigger.RetentionValue = v.Pipeline.Retention.Units, strconv.Itoa(v.Pipeline.Retention.Value)
+	}
 	v.Trigger.CSRFToken = csrfToken(c)
 	// The Trigger ingestion deep link (…/runs/new) carries return_to only
 	// when the policy allows it.
 	v.Trigger.ReturnTo, v.Trigger.Errors = form.ParseReturnTo(c.QueryParams(), h.returnPolicy)
 	for _, s := range avail.Results {
-		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: s.Description})
+		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: withoutMarker(s.Description)})
 	}
 	return render(c, status, views.PipelinePage(v))
 }

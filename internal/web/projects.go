@@ -112,9 +112,20 @@ func (h *Handler) pipelines(c echo.Context, a *atlas.Client, g string) ([]views.
 }
 
 func pipelineView(p atlas.Pipeline) views.Pipeline {
-	return views.Pipeline{Name: p.Name, State: string(p.State), SourceType: p.Source.Type, SourceCluster: p.Source.ClusterName,
-		SourceDatabase: p.Source.DatabaseName, SourceCollection: p.Source.CollectionName, SinkType: p.Sink.Type,
-		SinkProvider: p.Sink.MetadataProvider, SinkRegion: p.Sink.MetadataRegion}
+	v := views.Pipeline{Name: p.Name, State: string(p.State), SourceType: p.Source.Type, SourceCluster: p.Source.ClusterName,
+		SourceGroupID: p.Source.GroupID, SourceDatabase: p.Source.DatabaseName, SourceCollection: p.Source.CollectionName,
+		SinkType: p.Sink.Type, SinkProvider: p.Sink.MetadataProvider, SinkRegion: p.Sink.MetadataRegion}
+	// Atlas's datasetRetentionPolicy ({units, value}) is the pipeline's
+	// own retention: it prefills the ingestion forms.
+	if r := p.DatasetRetentionPolicy; r != nil {
+		v.Retention = views.Retention{Units: string(r.Units), Value: r.Value}
+	}
+	fields := slices.Clone(p.Sink.PartitionFields)
+	slices.SortStableFunc(fields, func(a, b atlas.PartitionField) int { return a.Order - b.Order })
+	for _, f := range fields {
+		v.PartitionFields = append(v.PartitionFields, f.FieldName)
+	}
+	return v
 }
 
 // clusterPage shows a cluster's snapshots (from Atlas, Snapdesk's marked),

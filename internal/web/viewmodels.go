@@ -27,7 +27,7 @@ func jobView(j jobs.Job) views.Job {
 		v.FinishedAt = *j.FinishedAt
 	}
 	if j.Kind == jobs.KindExport {
-		v.BucketName = j.ExportBucketID
+		v.BucketID, v.BucketName = j.ExportBucketID, j.ExportBucketID
 		if name, _ := j.Params[jobs.ParamBucketName].(string); name != "" {
 			v.BucketName = name
 			v.BucketProvider, _ = j.Params[jobs.ParamBucketProvider].(string)
