@@ -78,9 +78,14 @@ type core struct {
 	atlas   *atlas.Client
 	// inventory is what Snapdesk knows of Atlas, kept by the sync.
 	inventory *inventory.Store
+	// proc is this process's heartbeat: jobs it leaves requested are
+	// reconciled as soon as it is gone.
+	proc *jobs.Process
 }
 
-func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, error) {
+// openCore opens what both roles need; role ("serve" or "worker") names
+// the process in the processes table.
+func openCore(ctx context.Context, cfg config.Config, log *slog.Logger, role string) (*core, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, &config.Error{Var: "DATABASE_URL", Value: "", Want: "a postgres:// URL (or use `make run`, which starts a private Postgres)"}
 	}
@@ -112,9 +117,14 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger) (*core, 
 		pool.Close()
 		return nil, err
 	}
-	svc := jobs.NewService(jobs.NewStore(pool), client, rules, log)
+	proc, err := jobs.RegisterProcess(ctx, pool, role, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	svc := jobs.NewService(jobs.NewStore(pool, jobs.WithProcess(proc)), client, rules, log)
 	svc.SetApprovals(rules)
-	return &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool)}, nil
+	return &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}, nil
 }
 
 // openPolicy reads the roles policy: the file when one is configured,
@@ -184,7 +194,7 @@ func (c *core) newSyncer(cfg config.Config, log *slog.Logger) *inventory.Syncer 
 // Worker runs only the poller (`server worker`), for deployments that keep
 // polling out of the web replicas. Several workers may run at once.
 func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	c, err := openCore(ctx, cfg, log)
+	c, err := openCore(ctx, cfg, log, "worker")
 	if err != nil {
 		return err
 	}
@@ -192,6 +202,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("worker polling Atlas and syncing the inventory")
 	var wg sync.WaitGroup
 	wg.Go(func() { c.newSyncer(cfg, log).Run(ctx) })
+	wg.Go(func() { c.proc.Run(ctx, nil) })
 	c.newPoller(cfg, log).Run(ctx)
 	wg.Wait()
 	log.Info("worker stopped")
@@ -203,7 +214,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // stops accepting, lets in-flight requests finish and stops background work.
 func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	log := opts.Logger
-	c, err := openCore(ctx, cfg, log)
+	c, err := openCore(ctx, cfg, log, "serve")
 	if err != nil {
 		return err
 	}
@@ -219,6 +230,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		background.Wait()
 	}()
 	background.Go(func() { hub.Run(bgCtx) })
+	background.Go(func() { c.proc.Run(bgCtx, nil) })
 	background.Go(func() { c.watchPolicy(bgCtx, log) })
 	if cfg.Poller {
 		p := c.newPoller(cfg, log)

@@ -36,18 +36,17 @@ func (s *Service) exportNeedsApproval(projectID string) (bool, time.Duration) {
 // record; Atlas is not called.
 func (s *Service) hold(ctx context.Context, u identity.User, o Origin, j Job, expireAfter time.Duration) (Job, error) {
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID}
-	expires := s.now().Add(expireAfter).UTC()
 	err := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
 		created, err := s.store.insert(ctx, tx, j)
 		if err != nil {
 			return err
 		}
 		j = created
-		if _, err := tx.Exec(ctx, `UPDATE jobs SET state = 'awaiting_approval', approval_expires_at = $2, updated_at = now()
-			WHERE id = $1::uuid`, j.ID, expires); err != nil {
-			return fmt.Errorf("jobs: hold %s for approval: %w", j.ID, err)
+		expires, err := s.store.hold(ctx, tx, j, expireAfter)
+		if err != nil {
+			return err
 		}
-		msg := fmt.Sprintf("waiting for another operator's approval until %s", expires.Format(time.RFC3339))
+		msg := fmt.Sprintf("waiting for another operator's approval until %s", expires.UTC().Format(time.RFC3339))
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateRequested, To: StateAwaitingApproval, Message: msg, Source: SourceUser}); err != nil {
 			return err
 		}
@@ -74,16 +73,8 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 	}
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
 	err = db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'requested', approved_by_subject = $2, approved_by_email = $3,
-				approved_by_name = $4, approved_at = now(), updated_at = now(), decision = 'approved',
-				decided_by_subject = $2, decided_by_email = $3, decided_by_name = $4
-			WHERE id = $1::uuid AND state = 'awaiting_approval' AND approval_expires_at > now()`,
-			j.ID, u.Subject, u.Email, u.Name)
-		if err != nil {
-			return fmt.Errorf("jobs: approve %s: %w", j.ID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrMoved
+		if err := s.store.approve(ctx, tx, j, u); err != nil {
+			return err
 		}
 		msg := "approved by " + u.Display()
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateRequested, Message: msg, Source: SourceUser}); err != nil {
@@ -188,7 +179,11 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 	if j.State != StateAwaitingApproval {
 		return Job{}, deny(&RefusedError{Msg: "This export is not waiting for approval."}, audit.Error)
 	}
-	if j.ApprovalExpiresAt != nil && !s.now().Before(*j.ApprovalExpiresAt) {
+	lapsed, err := s.store.approvalLapsed(ctx, j.ID)
+	if err != nil {
+		return Job{}, err
+	}
+	if lapsed {
 		if err := s.lapse(ctx, j, o); err != nil && !errors.Is(err, ErrMoved) {
 			return Job{}, err
 		}
@@ -226,19 +221,13 @@ func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o 
 		params = map[string]any{"reason": reason, "requestedBy": who(j.RequestedBy)}
 	}
 	return db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now(),
-				decision = $2, decided_by_subject = $3, decided_by_email = $4, decided_by_name = $5, decision_reason = $6
-			WHERE id = $1::uuid AND state = 'awaiting_approval'`, j.ID, string(d), by.Subject, by.Email, by.Name, reason)
-		if err != nil {
-			return fmt.Errorf("jobs: cancel %s: %w", j.ID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrMoved
+		if err := s.store.cancelAwaiting(ctx, tx, j, d, by, reason); err != nil {
+			return err
 		}
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateCancelled, Message: msg, Source: SourceUser}); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.OK, Message: msg, Origin: o})
+		_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.OK, Message: msg, Origin: o})
 		return err
 	})
 }
@@ -246,14 +235,9 @@ func (s *Service) cancelAwaiting(ctx context.Context, j Job, u identity.User, o 
 // ExpireApprovals cancels exports whose approval lapsed; the poller runs it
 // each cycle. It returns how many it cancelled.
 func (s *Service) ExpireApprovals(ctx context.Context) (int, error) {
-	rows, err := s.store.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state = 'awaiting_approval' AND approval_expires_at <= $1 ORDER BY approval_expires_at LIMIT 200`, s.now())
+	lapsed, err := s.store.lapsedApprovals(ctx, 200)
 	if err != nil {
-		return 0, fmt.Errorf("jobs: lapsed approvals: %w", err)
-	}
-	lapsed, err := collect(rows)
-	if err != nil {
-		return 0, fmt.Errorf("jobs: lapsed approvals: %w", err)
+		return 0, err
 	}
 	n := 0
 	for _, j := range lapsed {

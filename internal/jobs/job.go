@@ -112,6 +112,13 @@ type Job struct {
 	Decision       Decision
 	DecidedBy      identity.User
 	DecisionReason string
+	// Version is bumped by every write of the job; a write names the
+	// version it read, so a late writer (a poller whose lease ran out)
+	// changes nothing.
+	Version int64
+	// RequestFingerprint identifies the request the idempotency key was
+	// first used for.
+	RequestFingerprint string
 }
 
 // Decision is how an export that needed approval was decided.

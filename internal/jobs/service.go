@@ -2,6 +2,9 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +59,10 @@ type Service struct {
 	// afterAtlasCall, when set, runs between the Atlas call and the second
 	// write; tests use it to simulate a crash there.
 	afterAtlasCall func(j Job) error
+
+	// owed holds Atlas answers this process could not write while the
+	// database was unreachable.
+	owed owedWrites
 }
 
 // SetCrashHook makes the service stop between the Atlas call and recording
@@ -181,19 +188,20 @@ func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r
 	}
 	target := audit.Target{ProjectID: r.ProjectID, ClusterName: r.ClusterName}
 	params := map[string]any{"description": r.Description, "retentionInDays": r.RetentionInDays}
-	if j, done, err := s.begin(ctx, u, o, "snapshot.take", target, params, r.IdempotencyKey); done {
+	fp := fingerprint(KindSnapshot, r.ProjectID, r.ClusterName, r.Description, r.RetentionInDays)
+	if j, done, err := s.begin(ctx, u, o, "snapshot.take", target, params, r.IdempotencyKey, fp); done {
 		return j, err
 	}
 	cluster, err := s.preflightSnapshot(ctx, r)
 	if err != nil {
-		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey, fp); ok {
 			return j, nil
 		}
 		return Job{}, s.refuse(ctx, u, o, "snapshot.take", target, params, err)
 	}
 	params["clusterType"] = string(cluster.ClusterType)
 	params["expiresAt"] = ExpiresAt(s.now(), r.RetentionInDays).UTC().Format(time.RFC3339)
-	j := Job{Kind: KindSnapshot, ProjectID: r.ProjectID, ClusterName: r.ClusterName, Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+	j := Job{Kind: KindSnapshot, ProjectID: r.ProjectID, ClusterName: r.ClusterName, Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey, RequestFingerprint: fp}
 	return s.submit(ctx, u, o, "snapshot.take", j, func(ctx context.Context, j Job) (Change, error) {
 		desc := strings.TrimSpace(r.Description)
 		marker := fmt.Sprintf("[%s=%s %s=%s]", MarkerJob, j.ID, MarkerRequestedBy, who(u))
@@ -229,12 +237,13 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 		custom[l.Key] = l.Value
 	}
 	params := map[string]any{"exportBucketId": r.ExportBucketID, "customData": custom}
-	if j, done, err := s.begin(ctx, u, o, "export.create", target, params, r.IdempotencyKey); done {
+	fp := fingerprint(KindExport, r.ProjectID, r.ClusterName, r.SnapshotID, r.ExportBucketID, custom)
+	if j, done, err := s.begin(ctx, u, o, "export.create", target, params, r.IdempotencyKey, fp); done {
 		return j, err
 	}
 	bucket, snap, err := s.preflightExport(ctx, r)
 	if err != nil {
-		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey, fp); ok {
 			return j, nil
 		}
 		return Job{}, s.refuse(ctx, u, o, "export.create", target, params, err)
@@ -244,7 +253,7 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 		params[ParamSnapshotTakenAt] = snap.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	j := Job{Kind: KindExport, ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID, ExportBucketID: r.ExportBucketID,
-		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey, RequestFingerprint: fp}
 	if required, expireAfter := s.exportNeedsApproval(r.ProjectID); required {
 		return s.hold(ctx, u, o, j, expireAfter)
 	}
@@ -277,17 +286,18 @@ func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origi
 		policy = &atlas.DatasetRetentionPolicy{Units: r.RetentionUnit, Value: r.RetentionValue}
 		params["datasetRetentionPolicy"] = map[string]any{"units": string(r.RetentionUnit), "value": r.RetentionValue}
 	}
-	if j, done, err := s.begin(ctx, u, o, "ingestion.trigger", target, params, r.IdempotencyKey); done {
+	fp := fingerprint(KindIngestion, r.ProjectID, r.PipelineName, r.SnapshotID, string(r.RetentionUnit), r.RetentionValue)
+	if j, done, err := s.begin(ctx, u, o, "ingestion.trigger", target, params, r.IdempotencyKey, fp); done {
 		return j, err
 	}
 	if err := s.preflightIngestion(ctx, r); err != nil {
-		if j, ok := s.raced(ctx, u, r.IdempotencyKey); ok {
+		if j, ok := s.raced(ctx, u, r.IdempotencyKey, fp); ok {
 			return j, nil
 		}
 		return Job{}, s.refuse(ctx, u, o, "ingestion.trigger", target, params, err)
 	}
 	j := Job{Kind: KindIngestion, ProjectID: r.ProjectID, PipelineName: r.PipelineName, SnapshotID: r.SnapshotID,
-		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey}
+		Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey, RequestFingerprint: fp}
 	return s.submit(ctx, u, o, "ingestion.trigger", j, func(ctx context.Context, j Job) (Change, error) {
 		run, err := s.atlas.Pipelines.Trigger(ctx, r.ProjectID, r.PipelineName, atlas.TriggerIngestionRequest{SnapshotID: r.SnapshotID, DatasetRetentionPolicy: policy})
 		if err != nil {
@@ -299,7 +309,7 @@ func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origi
 
 // begin checks the permission (auditing a refusal) and answers a repeated
 // submission with the job it made. done is true when the caller must stop.
-func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, key string) (Job, bool, error) {
+func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action string, t audit.Target, params map[string]any, key, fp string) (Job, bool, error) {
 	if err := identity.Require(ctx, s.authz, u, t.ProjectID, identity.PermOperate); err != nil {
 		aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Params: params, Outcome: audit.Denied, Message: err.Error(), Origin: o})
 		return Job{}, true, errors.Join(err, aerr)
@@ -307,6 +317,9 @@ func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action s
 	if j, err := s.store.ByIdempotencyKey(ctx, key); err == nil {
 		if j.RequestedBy.Subject != u.Subject {
 			return Job{}, true, &ValidationError{Field: "idempotency_key", Msg: "already used; reload the form"}
+		}
+		if j.RequestFingerprint != fp {
+			return Job{}, true, s.refuse(ctx, u, o, action, t, params, keyReused(j))
 		}
 		return j, true, nil
 	} else if !errors.Is(err, db.ErrNotFound) {
@@ -318,12 +331,31 @@ func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action s
 // raced finds the job a concurrent submission of the same form (a double
 // click, two tabs) made while this one was being checked: what the first
 // submission started is not a reason to refuse the second.
-func (s *Service) raced(ctx context.Context, u identity.User, key string) (Job, bool) {
+func (s *Service) raced(ctx context.Context, u identity.User, key, fp string) (Job, bool) {
 	j, err := s.store.ByIdempotencyKey(ctx, key)
-	if err != nil || j.RequestedBy.Subject != u.Subject {
+	if err != nil || j.RequestedBy.Subject != u.Subject || j.RequestFingerprint != fp {
 		return Job{}, false
 	}
 	return j, true
+}
+
+// fingerprint names a request by everything the person chose, so that an
+// idempotency key used again can be told to be the same request or not.
+func fingerprint(k Kind, parts ...any) string {
+	b, err := json.Marshal(append([]any{k}, parts...)) // maps are encoded in key order
+	if err != nil {
+		panic(fmt.Sprintf("jobs: fingerprint of a %s request: %v", k, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// keyReused refuses a request sent with the idempotency key of another one
+// (a form changed and submitted again, a replayed key): a key names one
+// request, and answering with the first job would pass it off as this one.
+func keyReused(first Job) error {
+	what := fmt.Sprintf("a %s of %s", first.Kind, first.Target())
+	return &RefusedError{Msg: fmt.Sprintf("This form was already used for a different request (%s, job %s), so nothing was done. Reload the form to make a new request.", what, first.ID)}
 }
 
 // refuse audits a preflight refusal and returns it.
@@ -350,9 +382,16 @@ func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action 
 	})
 	switch {
 	case errors.Is(err, errDuplicateKey): // a double click that raced the first
-		return s.store.ByIdempotencyKey(ctx, j.IdempotencyKey)
+		if first, ok := s.raced(ctx, u, j.IdempotencyKey, j.RequestFingerprint); ok {
+			return first, nil
+		}
+		first, ferr := s.store.ByIdempotencyKey(ctx, j.IdempotencyKey)
+		if ferr != nil {
+			return Job{}, ferr
+		}
+		return Job{}, s.refuse(ctx, u, o, action, t, j.Params, keyReused(first))
 	case errors.Is(err, errSnapshotInFlight):
-		if j, ok := s.raced(ctx, u, j.IdempotencyKey); ok {
+		if j, ok := s.raced(ctx, u, j.IdempotencyKey, j.RequestFingerprint); ok {
 			return j, nil
 		}
 		return Job{}, s.refuse(ctx, u, o, action, t, j.Params, &RefusedError{Msg: "A snapshot of this cluster is already in progress; wait for it to finish."})
@@ -366,8 +405,15 @@ func (s *Service) submit(ctx context.Context, u identity.User, o Origin, action 
 // answer (second transaction).
 func (s *Service) call(ctx context.Context, u identity.User, o Origin, action string, j Job, call func(context.Context, Job) (Change, error)) (Job, error) {
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName, SnapshotID: j.SnapshotID, JobID: j.ID}
-	// The call must not be cut short by the person closing the tab.
-	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	if !s.store.proc.Fresh() {
+		// Other replicas may already count this process as gone and
+		// reconcile the job: calling Atlas now could make an object they
+		// never find. The job stays requested and is resolved by them.
+		return j, &UnavailableError{Msg: "Snapdesk cannot reach its database reliably, so nothing was sent to Atlas. Try again in a minute."}
+	}
+	// The call must not be cut short by the person closing the tab, and
+	// ends before other replicas would count this process as gone.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SubmitCallTimeout)
 	defer cancel()
 	change, callErr := call(callCtx, j)
 	if s.afterAtlasCall != nil {
@@ -392,23 +438,34 @@ func (s *Service) call(ctx context.Context, u identity.User, o Origin, action st
 		outcome = audit.Error
 		change = Change{To: StateFailed, Message: callErr.Error(), Source: SourceUser}
 	}
-	next := s.now().Add(2 * time.Second)
-	err := db.Transact(callCtx, s.store.pool, func(tx pgx.Tx) error {
-		if _, err := s.store.Apply(callCtx, tx, j, change, &next); err != nil {
+	params := map[string]any{"atlasId": change.AtlasID, "state": string(change.To)}
+	if u.Subject != j.RequestedBy.Subject { // an approver releasing someone's export
+		params["requestedBy"] = who(j.RequestedBy)
+	}
+	record := func(ctx context.Context) error {
+		return db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
+			if _, err := s.store.Apply(ctx, tx, j, change, ApplyOptions{PollIn: 2 * time.Second}); err != nil {
+				return err
+			}
+			_, err := audit.Append(ctx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params,
+				Outcome: outcome, ErrorCode: change.ErrorCode, Message: change.Message, Origin: o})
 			return err
-		}
-		params := map[string]any{"atlasId": change.AtlasID, "state": string(change.To)}
-		if u.Subject != j.RequestedBy.Subject { // an approver releasing someone's export
-			params["requestedBy"] = who(j.RequestedBy)
-		}
-		_, err := audit.Append(callCtx, tx, audit.Event{Actor: u, Action: action, Target: t, Params: params,
-			Outcome: outcome, ErrorCode: change.ErrorCode, Message: change.Message, Origin: o})
-		return err
-	})
+		})
+	}
+	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelRecord()
+	err := record(recordCtx)
+	if err != nil && unavailable(err) {
+		// Atlas has the request (or its outcome is being found out); the
+		// answer is written as soon as the database is back.
+		s.owed.add(j.ID, record)
+		s.log.Warn("jobs: Atlas answered but the database did not; the answer will be recorded when it is back", "job", j.ID, "err", err)
+		return j, &NotRecordedError{Job: j, Err: err}
+	}
 	if err != nil {
 		return j, fmt.Errorf("jobs: record Atlas's answer for %s: %w", j.ID, err)
 	}
-	j, err = s.store.Get(callCtx, j.ID)
+	j, err = s.store.Get(recordCtx, j.ID)
 	if err != nil {
 		return j, err
 	}

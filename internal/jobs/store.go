@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 )
@@ -21,24 +23,49 @@ import (
 // the code that scans it.
 type Store struct {
 	pool *pgxpool.Pool
+	// process is the id of this process in the processes table (empty when
+	// it has none): jobs it writes name it, so they are reconciled at once
+	// if it dies.
+	process string
+	proc    *Process
+}
+
+// StoreOption configures a Store.
+type StoreOption func(*Store)
+
+// WithProcess makes the jobs the store writes name the process p, whose
+// heartbeat tells other replicas whether it is alive.
+func WithProcess(p *Process) StoreOption {
+	return func(s *Store) { s.process = p.ID(); s.proc = p }
 }
 
 // NewStore returns a store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *pgxpool.Pool, opts ...StoreOption) *Store {
+	s := &Store{pool: pool}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Pool is the store's connection pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// ErrMoved means the job was no longer in the expected state: another
-// process (a second poller, a reconciliation) moved it first.
+// ErrMoved means the job was no longer as it was read (its state or
+// version): another process (a second poller, a reconciliation, an
+// approval) wrote it first.
 var ErrMoved = errors.New("jobs: job already moved on")
+
+// ErrAtlasObjectTaken means another job already follows the Atlas object a
+// change would attach (jobs_kind_atlas_id).
+var ErrAtlasObjectTaken = errors.New("jobs: another job already follows this Atlas object")
 
 const jobColumns = `id::text, kind, project_id, COALESCE(cluster_name, ''), COALESCE(pipeline_name, ''),
 	COALESCE(snapshot_id, ''), COALESCE(export_bucket_id, ''), COALESCE(atlas_id, ''), params, state, atlas_state,
 	progress, error_code, error_message, requested_by_subject, requested_by_email, requested_by_name,
 	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls,
 	approval_expires_at, approved_by_subject, approved_by_email, approved_by_name, approved_at,
-	decision, decided_by_subject, decided_by_email, decided_by_name, decision_reason`
+	decision, decided_by_subject, decided_by_email, decided_by_name, decision_reason, version, request_fingerprint`
 
 func scanJob(row pgx.Row) (Job, error) {
 	var j Job
@@ -48,7 +75,7 @@ func scanJob(row pgx.Row) (Job, error) {
 		&j.RequestedBy.Subject, &j.RequestedBy.Email, &j.RequestedBy.Name, &j.IdempotencyKey,
 		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls,
 		&j.ApprovalExpiresAt, &j.ApprovedBy.Subject, &j.ApprovedBy.Email, &j.ApprovedBy.Name, &j.ApprovedAt,
-		&j.Decision, &j.DecidedBy.Subject, &j.DecidedBy.Email, &j.DecidedBy.Name, &j.DecisionReason)
+		&j.Decision, &j.DecidedBy.Subject, &j.DecidedBy.Email, &j.DecidedBy.Name, &j.DecisionReason, &j.Version, &j.RequestFingerprint)
 	if err != nil {
 		return j, err
 	}
@@ -71,11 +98,11 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, j Job) (Job, error) {
 	}
 	row := tx.QueryRow(ctx, `
 		INSERT INTO jobs (kind, project_id, cluster_name, pipeline_name, snapshot_id, export_bucket_id, params,
-			requested_by_subject, requested_by_email, requested_by_name, idempotency_key)
-		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $11)
+			requested_by_subject, requested_by_email, requested_by_name, idempotency_key, request_fingerprint, requested_by_process)
+		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $11, $12, NULLIF($13, '')::uuid)
 		RETURNING `+jobColumns,
 		j.Kind, j.ProjectID, j.ClusterName, j.PipelineName, j.SnapshotID, j.ExportBucketID, params,
-		j.RequestedBy.Subject, j.RequestedBy.Email, j.RequestedBy.Name, j.IdempotencyKey)
+		j.RequestedBy.Subject, j.RequestedBy.Email, j.RequestedBy.Name, j.IdempotencyKey, j.RequestFingerprint, s.process)
 	created, err := scanJob(row)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -307,18 +334,37 @@ type Change struct {
 	Source     Source
 }
 
-// Apply records c on the job if it is still in state from (and, for
-// polls, its Atlas state is still atlasFrom): the job row and, when the
-// state, Atlas state or progress moved, one event. It returns ErrMoved when
-// another process changed the job first, so a transition is never recorded
-// twice.
-func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, nextPoll *time.Time) (bool, error) {
+// ApplyOptions say when a job is polled next and when it counts as stalled.
+type ApplyOptions struct {
+	// PollIn is how long from now (the database's clock) the job is due
+	// for its next poll; ended jobs are never polled again.
+	PollIn time.Duration
+	// StallAfter, when set, flags the job stalled (with one event) if this
+	// change does not move it and its progress has not moved for this long.
+	StallAfter time.Duration
+}
+
+// Apply records c on job j, as read at j.Version: the job row always, and a
+// history event only when the state (or Atlas's state) changes; progress
+// is kept on the row as the latest figure, never lower than before. It
+// returns whether the job moved, ErrMoved when another process wrote the
+// job since j was read (so a late answer never overwrites a newer one and
+// nothing is recorded twice), a *TransitionError for a change the state
+// machine does not allow, and ErrAtlasObjectTaken when another job follows
+// the Atlas object.
+func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, o ApplyOptions) (bool, error) {
+	if err := checkMove(j.Kind, j.State, c.To); err != nil {
+		return false, err
+	}
+	c.Progress = forward(j.Progress, c.Progress)
 	progress, err := json.Marshal(c.Progress)
 	if err != nil {
 		return false, fmt.Errorf("jobs: encode progress: %w", err)
 	}
-	changed := c.To != j.State || c.AtlasState != j.AtlasState || c.Progress != j.Progress || (c.AtlasID != "" && c.AtlasID != j.AtlasID)
-	tag, err := tx.Exec(ctx, `
+	stateChanged := c.To != j.State || c.AtlasState != j.AtlasState
+	moved := stateChanged || c.Progress != j.Progress || (c.AtlasID != "" && c.AtlasID != j.AtlasID)
+	var stalled bool
+	err = tx.QueryRow(ctx, `
 		UPDATE jobs SET
 			state = $3, atlas_state = $4, progress = $5,
 			atlas_id = COALESCE(NULLIF($6, ''), atlas_id),
@@ -328,53 +374,61 @@ func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, nextPoll 
 			updated_at = CASE WHEN $10 THEN now() ELSE updated_at END,
 			finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'cancelled') THEN COALESCE(finished_at, now()) ELSE NULL END,
 			last_progress_at = CASE WHEN $10 THEN now() ELSE last_progress_at END,
-			stalled = CASE WHEN $10 THEN false ELSE stalled END,
+			stalled = CASE
+				WHEN $10 OR $3 NOT IN ('submitted', 'queued', 'running') THEN false
+				WHEN $12 > 0 AND last_progress_at < now() - make_interval(secs => $12) THEN true
+				ELSE stalled END,
 			unchanged_polls = CASE WHEN $10 THEN 0 ELSE unchanged_polls + 1 END,
-			next_poll_at = $11, poll_lease_until = NULL
-		WHERE id = $1::uuid AND state = $2 AND atlas_state = $12`,
-		j.ID, string(j.State), string(c.To), c.AtlasState, progress, c.AtlasID, c.SnapshotID, c.ErrorCode, c.Message, changed, nextPoll, j.AtlasState)
-	if err != nil {
+			next_poll_at = CASE WHEN $3 IN ('succeeded', 'failed', 'cancelled') THEN NULL ELSE now() + make_interval(secs => $11) END,
+			poll_lease_until = NULL,
+			version = version + 1
+		WHERE id = $1::uuid AND version = $2 AND state = $13
+		RETURNING stalled`,
+		j.ID, j.Version, string(c.To), c.AtlasState, progress, c.AtlasID, c.SnapshotID, c.ErrorCode, c.Message, moved,
+		o.PollIn.Seconds(), o.StallAfter.Seconds(), string(j.State)).Scan(&stalled)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, ErrMoved
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "jobs_kind_atlas_id":
+		return false, fmt.Errorf("jobs: %s adopting %s: %w", j.ID, c.AtlasID, ErrAtlasObjectTaken)
+	case err != nil:
 		return false, fmt.Errorf("jobs: apply change to %s: %w", j.ID, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return false, ErrMoved
+	if stateChanged {
+		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: c.To, AtlasState: c.AtlasState, Progress: c.Progress, Message: c.Message, Source: c.Source}); err != nil {
+			return false, err
+		}
 	}
-	if !changed {
-		return false, nil
+	if stalled && !j.Stalled {
+		msg := fmt.Sprintf("stalled: no progress for more than %s", o.StallAfter.Round(time.Second))
+		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: c.To, AtlasState: c.AtlasState, Progress: c.Progress, Message: msg, Source: c.Source}); err != nil {
+			return false, err
+		}
+		return true, nil
 	}
-	msg := c.Message
-	if msg == "" && c.To == j.State {
-		msg = "progress"
-	}
-	err = addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: c.To, AtlasState: c.AtlasState, Progress: c.Progress, Message: msg, Source: c.Source})
-	return true, err
+	return moved, nil
 }
 
-// MarkStalled flags a job whose progress has not moved since before
-// cutoff, once, with an event.
-func (s *Store) MarkStalled(ctx context.Context, j Job, cutoff time.Time) (bool, error) {
-	var marked bool
-	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE jobs SET stalled = true, updated_at = now()
-			WHERE id = $1::uuid AND NOT stalled AND last_progress_at < $2 AND state IN ('submitted', 'queued', 'running')`, j.ID, cutoff)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		marked = true
-		return addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: j.State, AtlasState: j.AtlasState, Progress: j.Progress,
-			Message: fmt.Sprintf("stalled: no progress since %s", j.LastProgressAt.UTC().Format(time.RFC3339)), Source: SourcePoller})
-	})
-	if err != nil {
-		return false, fmt.Errorf("jobs: mark %s stalled: %w", j.ID, err)
-	}
-	return marked, nil
+// forward is the progress to record when Atlas reports next after prev:
+// counters never go back (an answer read before a newer one was recorded
+// must not undo it).
+func forward(prev, next Progress) Progress {
+	next.ExportedCollections = max(prev.ExportedCollections, next.ExportedCollections)
+	next.TotalCollections = max(prev.TotalCollections, next.TotalCollections)
+	next.StorageSizeBytes = max(prev.StorageSizeBytes, next.StorageSizeBytes)
+	next.BytesExported = max(prev.BytesExported, next.BytesExported)
+	next.NumDocs = max(prev.NumDocs, next.NumDocs)
+	return next
 }
 
 // ClaimDue leases up to limit jobs that are due for a poll for lease, so
 // that several pollers share the work without polling a job twice at once.
+// Claiming bumps each job's version: the lease is the version returned, and
+// every later write of the poller is fenced by it.
 func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `
-		UPDATE jobs SET poll_lease_until = now() + make_interval(secs => $2)
+		UPDATE jobs SET poll_lease_until = now() + make_interval(secs => $2), version = version + 1
 		WHERE id IN (
 			SELECT id FROM jobs
 			WHERE state IN ('submitted', 'queued', 'running') AND atlas_id IS NOT NULL
@@ -394,13 +448,19 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration) ([
 }
 
 // Unresolved returns jobs whose Atlas outcome is not known: unknown ones,
-// and requested ones untouched since cutoff (updated_at, not created_at: an
-// approved export becomes requested long after it was created) (the process may have died between
-// writing the job and calling Atlas, or before recording the answer).
-func (s *Store) Unresolved(ctx context.Context, cutoff time.Time, limit int) ([]Job, error) {
+// and requested ones whose process is gone (it stopped, or its heartbeat is
+// older than deadAfter) or, for jobs written without a process, untouched
+// for grace (updated_at, not created_at: an approved export becomes
+// requested long after it was created). The process may have died between
+// writing the job and calling Atlas, or before recording the answer.
+func (s *Store) Unresolved(ctx context.Context, grace, deadAfter time.Duration, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state = 'unknown' OR (state = 'requested' AND updated_at < $1)
-		ORDER BY created_at LIMIT $2`, cutoff, limit)
+		WHERE state = 'unknown' OR (state = 'requested' AND (
+			updated_at < now() - make_interval(secs => $1)
+			OR (requested_by_process IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM processes p WHERE p.id = jobs.requested_by_process
+				AND p.stopped_at IS NULL AND p.heartbeat_at > now() - make_interval(secs => $2)))))
+		ORDER BY created_at LIMIT $3`, grace.Seconds(), deadAfter.Seconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: unresolved: %w", err)
 	}
@@ -435,12 +495,18 @@ func requester(u identity.User) identity.User {
 	return identity.User{Subject: u.Subject, Email: u.Email, Name: u.Name}
 }
 
-// Postpone releases a job's lease and sets when it is next polled.
-func (s *Store) Postpone(ctx context.Context, id string, next time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE jobs SET next_poll_at = $2, poll_lease_until = NULL, unchanged_polls = unchanged_polls + 1
-		WHERE id = $1::uuid AND state IN ('submitted', 'queued', 'running')`, id, next)
+// Postpone releases the lease on j (as claimed, at j.Version) and makes it
+// due again in `in` (the database's clock). It returns ErrMoved when
+// another process has written the job since.
+func (s *Store) Postpone(ctx context.Context, j Job, in time.Duration) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET next_poll_at = now() + make_interval(secs => $3), poll_lease_until = NULL,
+			unchanged_polls = unchanged_polls + 1, version = version + 1
+		WHERE id = $1::uuid AND version = $2 AND state IN ('submitted', 'queued', 'running')`, j.ID, j.Version, in.Seconds())
 	if err != nil {
-		return fmt.Errorf("jobs: postpone %s: %w", id, err)
+		return fmt.Errorf("jobs: postpone %s: %w", j.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrMoved
 	}
 	return nil
 }
@@ -453,4 +519,104 @@ func (s *Store) CountStalled(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("jobs: count stalled: %w", err)
 	}
 	return n, nil
+}
+
+// moveApproval writes an approval step of export j (as read at j.Version):
+// held for approval, approved, or cancelled, checked against the state
+// machine.
+func (s *Store) moveApproval(ctx context.Context, tx pgx.Tx, j Job, to State, set, where string, args ...any) error {
+	if err := checkMove(j.Kind, j.State, to); err != nil {
+		return err
+	}
+	all := append([]any{j.ID, j.Version, string(j.State), string(to)}, args...)
+	tag, err := tx.Exec(ctx, `UPDATE jobs SET state = $4, `+set+`, updated_at = now(), version = version + 1
+		WHERE id = $1::uuid AND version = $2 AND state = $3`+where, all...)
+	if err != nil {
+		return fmt.Errorf("jobs: %s %s: %w", to, j.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrMoved
+	}
+	return nil
+}
+
+// hold makes the just-written export j wait for approval until expireAfter
+// from now, and returns when that is.
+func (s *Store) hold(ctx context.Context, tx pgx.Tx, j Job, expireAfter time.Duration) (time.Time, error) {
+	if err := s.moveApproval(ctx, tx, j, StateAwaitingApproval, `approval_expires_at = now() + make_interval(secs => $5)`, ``, expireAfter.Seconds()); err != nil {
+		return time.Time{}, err
+	}
+	var expires time.Time
+	if err := tx.QueryRow(ctx, `SELECT approval_expires_at FROM jobs WHERE id = $1::uuid`, j.ID).Scan(&expires); err != nil {
+		return time.Time{}, fmt.Errorf("jobs: hold %s: %w", j.ID, err)
+	}
+	return expires, nil
+}
+
+// approve releases export j to be sent to Atlas by this process, if its
+// approval has not lapsed (ErrMoved otherwise).
+func (s *Store) approve(ctx context.Context, tx pgx.Tx, j Job, u identity.User) error {
+	return s.moveApproval(ctx, tx, j, StateRequested, `approved_by_subject = $5, approved_by_email = $6, approved_by_name = $7,
+		approved_at = now(), requested_by_process = NULLIF($8, '')::uuid, decision = 'approved',
+		decided_by_subject = $5, decided_by_email = $6, decided_by_name = $7`, ` AND approval_expires_at > now()`,
+		u.Subject, u.Email, u.Name, s.process)
+}
+
+// cancelAwaiting ends export j, waiting for approval, with decision d by
+// (nobody for a lapse) for reason.
+func (s *Store) cancelAwaiting(ctx context.Context, tx pgx.Tx, j Job, d Decision, by identity.User, reason string) error {
+	return s.moveApproval(ctx, tx, j, StateCancelled, `finished_at = now(), decision = $5, decided_by_subject = $6,
+		decided_by_email = $7, decided_by_name = $8, decision_reason = $9`, ``, string(d), by.Subject, by.Email, by.Name, reason)
+}
+
+// approvalLapsed reports whether the approval of job id has lapsed, by the
+// database's clock.
+func (s *Store) approvalLapsed(ctx context.Context, id string) (bool, error) {
+	var lapsed bool
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(approval_expires_at <= now(), false) FROM jobs WHERE id = $1::uuid`, id).Scan(&lapsed)
+	if err != nil {
+		return false, fmt.Errorf("jobs: approval of %s: %w", id, err)
+	}
+	return lapsed, nil
+}
+
+// lapsedApprovals returns exports whose approval has lapsed.
+func (s *Store) lapsedApprovals(ctx context.Context, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE state = 'awaiting_approval' AND approval_expires_at <= now() ORDER BY approval_expires_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: lapsed approvals: %w", err)
+	}
+	jobs, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: lapsed approvals: %w", err)
+	}
+	return jobs, nil
+}
+
+// unclaimedRun returns the first of candidates (pipeline runs that could be
+// ingestion job j's) that no other job follows, or nil. It locks the
+// pipeline for the rest of tx, so two reconcilers never pick the same run
+// (jobs_kind_atlas_id would refuse the second anyway).
+func (s *Store) unclaimedRun(ctx context.Context, tx pgx.Tx, j Job, candidates []atlas.PipelineRun) (*atlas.PipelineRun, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('snapdesk.pipeline-runs:' || $1 || '/' || $2, 0))`,
+		j.ProjectID, j.PipelineName); err != nil {
+		return nil, fmt.Errorf("jobs: lock runs of %s: %w", j.PipelineName, err)
+	}
+	rows, err := tx.Query(ctx, `SELECT atlas_id FROM jobs
+		WHERE kind = 'ingestion' AND project_id = $1 AND pipeline_name = $2 AND atlas_id IS NOT NULL AND id <> $3::uuid`,
+		j.ProjectID, j.PipelineName, j.ID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: claimed runs: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("jobs: claimed runs: %w", err)
+	}
+	for i := range candidates {
+		if !slices.Contains(ids, candidates[i].ID) {
+			return &candidates[i], nil
+		}
+	}
+	return nil, nil
 }

@@ -4,6 +4,13 @@
 // date with one list of snapshots or exports, and all runs of one pipeline
 // with one list of runs, records a change only when there is one, backs off
 // jobs that do not move, and flags stalled ones.
+//
+// Targets (clusters and pipelines) are polled concurrently, at most
+// Config.Concurrency at once, each within Config.CallTimeout: a target whose
+// Atlas calls hang holds one slot until its deadline and never the others,
+// and the next cycles go on without it. Every write is fenced by the lease
+// (the job's version when it was claimed), so a poller whose lease ran out
+// writes nothing.
 package poller
 
 import (
@@ -35,18 +42,25 @@ type Config struct {
 	// BatchSize bounds the jobs leased per cycle; Concurrency the targets
 	// polled at once.
 	BatchSize, Concurrency int
-	// ReconcileEvery is how often unknown jobs are reconciled.
+	// ReconcileEvery is how often unknown jobs, and jobs left requested by
+	// a process that is gone, are reconciled.
 	ReconcileEvery time.Duration
 	// Inventory, when set, receives every complete list the poller
 	// fetches, so one Atlas call serves both the jobs and the inventory.
 	Inventory Inventory
+	// Lease is how long claimed jobs are reserved for this poller; CallTimeout
+	// bounds the Atlas calls for one target and must be shorter.
+	Lease, CallTimeout time.Duration
+	// WriteTimeout bounds the database writes for one target.
+	WriteTimeout time.Duration
 }
 
 // DefaultConfig suits Atlas: seconds at first, minutes for long exports.
 func DefaultConfig() Config {
 	return Config{
 		Interval: time.Second, MinBackoff: 2 * time.Second, MaxBackoff: time.Minute, ExportMaxBackoff: 5 * time.Minute,
-		StallAfter: 30 * time.Minute, BatchSize: 5000, Concurrency: 4, ReconcileEvery: time.Minute,
+		StallAfter: 30 * time.Minute, BatchSize: 5000, Concurrency: 4, ReconcileEvery: 10 * time.Second,
+		Lease: 2 * time.Minute, CallTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 	}
 }
 
@@ -58,42 +72,91 @@ type Poller struct {
 	atlas   *atlas.Client
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	now     func() time.Time
+	sem     chan struct{}
+
+	mu       sync.Mutex
+	inflight map[targetKey]bool
+	// unreleased are claimed jobs whose write failed (the database went
+	// away): their leases are given back as soon as it returns, instead of
+	// making them wait for the lease to run out.
+	unreleased []jobs.Job
+	dbDown     bool
+	// recovered is set when the database answers again after failing: the
+	// next turn reconciles at once.
+	recovered bool
+}
+
+type targetKey struct {
+	projectID, name string
+	pipeline        bool
 }
 
 // New builds a poller over the jobs service.
 func New(cfg Config, svc *jobs.Service, m *metrics.Metrics, log *slog.Logger) *Poller {
-	return &Poller{cfg: cfg, svc: svc, store: svc.Store(), atlas: svc.Atlas(), log: log, metrics: m, now: time.Now}
+	def := DefaultConfig()
+	if cfg.Lease <= 0 {
+		cfg.Lease = def.Lease
+	}
+	if cfg.CallTimeout <= 0 || cfg.CallTimeout >= cfg.Lease {
+		cfg.CallTimeout = min(def.CallTimeout, cfg.Lease/2)
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = def.WriteTimeout
+	}
+	return &Poller{cfg: cfg, svc: svc, store: svc.Store(), atlas: svc.Atlas(), log: log, metrics: m,
+		sem: make(chan struct{}, max(cfg.Concurrency, 1)), inflight: map[targetKey]bool{}}
 }
 
-// Run polls until ctx ends; the cycle in progress finishes first.
+// Run polls until ctx ends; targets being polled finish first (each within
+// CallTimeout).
 func (p *Poller) Run(ctx context.Context) {
-	lastReconcile := time.Time{}
+	var lastReconcile, lastGauges time.Time
+	var running sync.WaitGroup
+	defer running.Wait()
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {
-		if time.Since(lastReconcile) >= p.cfg.ReconcileEvery {
+		p.mu.Lock()
+		recovered := p.recovered
+		p.recovered = false
+		p.mu.Unlock()
+		if recovered || time.Since(lastReconcile) >= p.cfg.ReconcileEvery {
 			lastReconcile = time.Now()
-			if n, err := p.svc.Reconcile(ctx); err != nil && ctx.Err() == nil {
-				p.log.Warn("poller: reconcile", "err", err)
+			p.housekeeping(ctx)
+		}
+		if p.svc.Owed() > 0 {
+			if n, err := p.svc.RecordOwed(ctx); err != nil && ctx.Err() == nil {
+				p.log.Warn("poller: record owed Atlas answers", "err", err)
 			} else if n > 0 {
-				p.metrics.Reconciliations.WithLabelValues("resolved").Add(float64(n))
-				p.log.Info("poller: reconciled jobs", "count", n)
-			}
-			if n, err := p.svc.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
-				p.log.Warn("poller: expire approvals", "err", err)
-			} else if n > 0 {
-				p.log.Info("poller: cancelled exports whose approval lapsed", "count", n)
+				p.log.Info("poller: recorded Atlas answers kept while the database was away", "count", n)
 			}
 		}
-		if _, err := p.Cycle(ctx); err != nil && ctx.Err() == nil {
+		if _, err := p.dispatch(ctx, &running); err != nil && ctx.Err() == nil {
 			p.log.Warn("poller: cycle", "err", err)
+		} else if err == nil && time.Since(lastGauges) >= p.cfg.ReconcileEvery {
+			lastGauges = time.Now()
+			p.refreshGauges(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// housekeeping reconciles unresolved jobs and lapses approvals.
+func (p *Poller) housekeeping(ctx context.Context) {
+	if n, err := p.svc.Reconcile(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("poller: reconcile", "err", err)
+	} else if n > 0 {
+		p.metrics.Reconciliations.WithLabelValues("resolved").Add(float64(n))
+		p.log.Info("poller: reconciled jobs", "count", n)
+	}
+	if n, err := p.svc.ExpireApprovals(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("poller: expire approvals", "err", err)
+	} else if n > 0 {
+		p.log.Info("poller: cancelled exports whose approval lapsed", "count", n)
 	}
 }
 
@@ -107,77 +170,149 @@ type CycleStats struct {
 
 // target is one cluster's or pipeline's due jobs.
 type target struct {
-	projectID, name string
-	pipeline        bool
-	jobs            []jobs.Job
+	targetKey
+	jobs []jobs.Job
 }
 
-// Cycle polls every due job once and returns what it did. One target's
-// error does not stop the others.
+// Cycle polls every due job once and waits for it: what Run does each
+// Interval, for tests and benchmarks. One target's error does not stop the
+// others.
 func (p *Poller) Cycle(ctx context.Context) (CycleStats, error) {
 	start := time.Now()
-	defer func() { p.metrics.PollCycle.Observe(time.Since(start).Seconds()) }()
-	var st CycleStats
-	due, err := p.store.ClaimDue(ctx, p.cfg.BatchSize, 2*time.Minute)
-	if err != nil {
-		return st, err
+	var wg sync.WaitGroup
+	c, err := p.dispatch(ctx, &wg)
+	wg.Wait()
+	p.metrics.PollCycle.Observe(time.Since(start).Seconds())
+	p.refreshGauges(ctx)
+	if c == nil {
+		return CycleStats{}, err
 	}
-	st.Jobs = len(due)
-	byTarget := map[[3]string]*target{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats, errors.Join(append(c.errs, err)...)
+}
+
+// cycle collects what the targets of one dispatch did.
+type cycle struct {
+	mu    sync.Mutex
+	stats CycleStats
+	errs  []error
+}
+
+// dispatch leases the due jobs and starts polling each of their targets,
+// waiting only for a free slot (never for a target to finish). Targets
+// still being polled from an earlier cycle are left for a later one.
+func (p *Poller) dispatch(ctx context.Context, wg *sync.WaitGroup) (*cycle, error) {
+	p.releaseUnreleased(ctx)
+	due, err := p.store.ClaimDue(ctx, p.cfg.BatchSize, p.cfg.Lease)
+	p.noteDB(err)
+	if err != nil {
+		return nil, err
+	}
+	c := &cycle{stats: CycleStats{Jobs: len(due)}}
+	byTarget := map[targetKey]*target{}
 	var order []*target
 	for _, j := range due {
-		key := [3]string{j.ProjectID, "cluster", j.Target()}
-		if j.Kind == jobs.KindIngestion {
-			key[1] = "pipeline"
-		}
+		key := targetKey{projectID: j.ProjectID, name: j.Target(), pipeline: j.Kind == jobs.KindIngestion}
 		t, ok := byTarget[key]
 		if !ok {
-			t = &target{projectID: j.ProjectID, name: j.Target(), pipeline: j.Kind == jobs.KindIngestion}
+			t = &target{targetKey: key}
 			byTarget[key] = t
 			order = append(order, t)
 		}
 		t.jobs = append(t.jobs, j)
 	}
-	st.Targets = len(order)
-
-	var mu sync.Mutex
-	var errs []error
-	sem := make(chan struct{}, max(p.cfg.Concurrency, 1))
-	var wg sync.WaitGroup
 	for _, t := range order {
+		p.mu.Lock()
+		busy := p.inflight[t.targetKey]
+		if !busy {
+			p.inflight[t.targetKey] = true
+		}
+		p.mu.Unlock()
+		if busy {
+			// One poll per target at a time: a slow one is not piled on.
+			for _, j := range t.jobs {
+				p.postpone(ctx, j, p.cfg.MinBackoff)
+			}
+			continue
+		}
+		select {
+		case p.sem <- struct{}{}:
+		case <-ctx.Done():
+			p.mu.Lock()
+			delete(p.inflight, t.targetKey)
+			p.mu.Unlock()
+			return c, ctx.Err()
+		}
+		c.stats.Targets++
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer func() {
+				<-p.sem
+				p.mu.Lock()
+				delete(p.inflight, t.targetKey)
+				p.mu.Unlock()
+			}()
 			n, err := p.pollTarget(ctx, t)
-			mu.Lock()
-			defer mu.Unlock()
-			st.Transitions += n
+			if err != nil && ctx.Err() == nil {
+				p.log.Warn("poller: target", "err", err)
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.stats.Transitions += n
 			if err != nil {
-				st.Errors++
-				errs = append(errs, err)
+				c.stats.Errors++
+				c.errs = append(c.errs, err)
 			}
 		}()
 	}
-	wg.Wait()
-	p.refreshGauges(ctx)
-	return st, errors.Join(errs...)
+	return c, nil
+}
+
+// noteDB tracks whether the database answers, so that the turn after it
+// comes back reconciles at once.
+func (p *Poller) noteDB(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
+		p.dbDown = true
+	case err == nil && p.dbDown:
+		p.dbDown = false
+		p.recovered = true
+		p.log.Info("poller: the database answers again; resuming at once")
+	}
+}
+
+// releaseUnreleased gives back the leases of jobs whose writes failed.
+func (p *Poller) releaseUnreleased(ctx context.Context) {
+	p.mu.Lock()
+	pending := p.unreleased
+	p.unreleased = nil
+	p.mu.Unlock()
+	for _, j := range pending {
+		p.postpone(ctx, j, 0)
+	}
 }
 
 // pollTarget fetches the Atlas state of every job of one target with list
 // calls and records what changed.
 func (p *Poller) pollTarget(ctx context.Context, t *target) (int, error) {
-	changes, err := p.fetch(ctx, t)
+	callCtx, cancel := context.WithTimeout(ctx, p.cfg.CallTimeout)
+	changes, err := p.fetch(callCtx, t)
+	cancel()
 	if err != nil {
 		// Leave the jobs to be retried later, with backoff.
 		for _, j := range t.jobs {
-			p.postpone(ctx, j)
+			p.postpone(ctx, j, min(p.cfg.MinBackoff*time.Duration(1+j.UnchangedPolls), p.cfg.MaxBackoff))
 		}
 		return 0, fmt.Errorf("poller: %s/%s: %w", t.projectID, t.name, err)
 	}
+	wctx, cancel := context.WithTimeout(ctx, p.cfg.WriteTimeout)
+	defer cancel()
 	n := 0
-	for _, j := range t.jobs {
+	for i, j := range t.jobs {
 		c, ok := changes[j.AtlasID]
 		if !ok {
 			// Atlas no longer lists it (e.g. a snapshot deleted in Atlas).
@@ -185,27 +320,33 @@ func (p *Poller) pollTarget(ctx context.Context, t *target) (int, error) {
 				Message: "Atlas no longer lists this " + string(j.Kind) + "; it was deleted or expired in Atlas"}
 		}
 		c.Source = jobs.SourcePoller
-		next := p.nextPoll(j, c)
 		var moved bool
-		err := db.Transact(ctx, p.store.Pool(), func(tx pgx.Tx) error {
+		err := db.Transact(wctx, p.store.Pool(), func(tx pgx.Tx) error {
 			var err error
-			moved, err = p.store.Apply(ctx, tx, j, c, next)
+			moved, err = p.store.Apply(wctx, tx, j, c, jobs.ApplyOptions{PollIn: p.nextPoll(j, c), StallAfter: p.cfg.StallAfter})
 			return err
 		})
+		var te *jobs.TransitionError
 		switch {
 		case errors.Is(err, jobs.ErrMoved):
-			continue // another poller got there first
+			continue // another poller got there first, or this lease ran out
+		case errors.As(err, &te):
+			// Atlas reported something the state machine does not allow
+			// (a running job back to queued): keep what is recorded.
+			p.log.Warn("poller: change refused", "job", j.ID, "err", err)
+			p.postpone(wctx, j, p.nextPoll(j, jobs.Change{To: j.State, AtlasState: j.AtlasState, Progress: j.Progress}))
+			continue
 		case err != nil:
+			p.mu.Lock()
+			p.unreleased = append(p.unreleased, t.jobs[i:]...)
+			p.mu.Unlock()
+			p.noteDB(err)
 			return n, err
 		}
 		if moved {
 			n++
 			if c.To != j.State {
 				p.metrics.Transitions.WithLabelValues(string(j.Kind), string(j.State), string(c.To)).Inc()
-			}
-		} else if p.cfg.StallAfter > 0 && p.now().Sub(j.LastProgressAt) > p.cfg.StallAfter && !j.Stalled {
-			if marked, err := p.store.MarkStalled(ctx, j, p.now().Add(-p.cfg.StallAfter)); err == nil && marked {
-				n++
 			}
 		}
 	}
@@ -265,11 +406,8 @@ func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, 
 }
 
 // nextPoll backs a job off while it does not move: MinBackoff × 1.5^n up
-// to the kind's maximum. A job that ended is not polled again.
-func (p *Poller) nextPoll(j jobs.Job, c jobs.Change) *time.Time {
-	if c.To.IsTerminal() {
-		return nil
-	}
+// to the kind's maximum.
+func (p *Poller) nextPoll(j jobs.Job, c jobs.Change) time.Duration {
 	d := p.cfg.MinBackoff
 	if c.To == j.State && c.AtlasState == j.AtlasState && c.Progress == j.Progress {
 		limit := p.cfg.MaxBackoff
@@ -281,14 +419,20 @@ func (p *Poller) nextPoll(j jobs.Job, c jobs.Change) *time.Time {
 		}
 		d = min(d, limit)
 	}
-	t := p.now().Add(d)
-	return &t
+	return d
 }
 
-// postpone releases a job after a failed poll, to be tried again later.
-func (p *Poller) postpone(ctx context.Context, j jobs.Job) {
-	next := p.now().Add(min(p.cfg.MinBackoff*time.Duration(1+j.UnchangedPolls), p.cfg.MaxBackoff))
-	if err := p.store.Postpone(ctx, j.ID, next); err != nil {
+// postpone releases a job's lease, to be polled again in d.
+func (p *Poller) postpone(ctx context.Context, j jobs.Job, d time.Duration) {
+	err := p.store.Postpone(ctx, j, d)
+	switch {
+	case err == nil, errors.Is(err, jobs.ErrMoved):
+	case ctx.Err() != nil:
+	default:
+		p.mu.Lock()
+		p.unreleased = append(p.unreleased, j)
+		p.mu.Unlock()
+		p.noteDB(err)
 		p.log.Warn("poller: postpone", "job", j.ID, "err", err)
 	}
 }

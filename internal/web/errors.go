@@ -8,6 +8,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
 
@@ -36,9 +37,15 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	status, msg := http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."
 	var we *Error
 	var he *echo.HTTPError
+	var unavailable *jobs.UnavailableError
 	switch {
 	case errors.As(err, &we):
 		status, msg = we.Status, we.Msg
+	case errors.As(err, new(*jobs.NotRecordedError)):
+		// Atlas has it; the second write waits for the database.
+		status, msg = http.StatusServiceUnavailable, "Atlas has the request; Snapdesk will record it when its database is back."
+	case errors.As(err, &unavailable):
+		status, msg = http.StatusServiceUnavailable, unavailable.Msg
 	case errors.Is(err, identity.ErrDenied):
 		// A refusal from the services that no handler turned into words.
 		status, msg = http.StatusForbidden, "Your role in this project does not allow this. Ask an administrator of the project if you need it."
