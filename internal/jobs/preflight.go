@@ -16,6 +16,7 @@ func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) 
 	if err != nil {
 		return cl, err
 	}
+	s.clusterTypes.put(r.ProjectID+"/"+r.ClusterName, cl.ClusterType)
 	switch {
 	case !cl.BackupEnabled:
 		return cl, &RefusedError{Msg: fmt.Sprintf("Cluster %s has cloud backup turned off, so Atlas cannot snapshot it.", cl.Name)}
@@ -39,20 +40,29 @@ func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) 
 // It returns the bucket and the snapshot, which the job records so its
 // pages can name them without asking Atlas again.
 func (s *Service) preflightExport(ctx context.Context, r ExportRequest) (atlas.ExportBucket, atlas.Snapshot, error) {
-	cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
-	if err != nil {
-		return atlas.ExportBucket{}, atlas.Snapshot{}, err
+	clusterType, ok := s.clusterTypes.get(r.ProjectID + "/" + r.ClusterName)
+	if !ok {
+		cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
+		if err != nil {
+			return atlas.ExportBucket{}, atlas.Snapshot{}, err
+		}
+		clusterType = cl.ClusterType
+		s.clusterTypes.put(r.ProjectID+"/"+r.ClusterName, clusterType)
 	}
-	snap, err := s.atlas.Snapshots.Get(ctx, r.ProjectID, r.ClusterName, r.SnapshotID, cl.ClusterType)
+	snap, err := s.atlas.Snapshots.Get(ctx, r.ProjectID, r.ClusterName, r.SnapshotID, clusterType)
 	if err != nil {
 		return atlas.ExportBucket{}, snap, err
 	}
 	if snap.Status != atlas.SnapshotCompleted {
 		return atlas.ExportBucket{}, snap, &RefusedError{Msg: fmt.Sprintf("Snapshot %s is %s; only completed snapshots can be exported.", snap.ID, snap.Status)}
 	}
-	bucket, err := s.atlas.ExportBuckets.Get(ctx, r.ProjectID, r.ExportBucketID)
-	if err != nil {
-		return bucket, snap, err
+	bucket, ok := s.buckets.get(r.ProjectID + "/" + r.ExportBucketID)
+	if !ok {
+		bucket, err = s.atlas.ExportBuckets.Get(ctx, r.ProjectID, r.ExportBucketID)
+		if err != nil {
+			return bucket, snap, err
+		}
+		s.buckets.put(r.ProjectID+"/"+r.ExportBucketID, bucket)
 	}
 	for exp, err := range s.atlas.Exports.All(ctx, r.ProjectID, r.ClusterName) {
 		if err != nil {

@@ -63,6 +63,10 @@ type Service struct {
 	// owed holds Atlas answers this process could not write while the
 	// database was unreachable.
 	owed owedWrites
+
+	// clusterTypes and buckets remember what rarely changes in Atlas.
+	clusterTypes ttlCache[atlas.ClusterType]
+	buckets      ttlCache[atlas.ExportBucket]
 }
 
 // SetCrashHook makes the service stop between the Atlas call and recording

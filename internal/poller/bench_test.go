@@ -1,4 +1,4 @@
-package jobs_test
+package poller_test
 
 import (
 	"context"
