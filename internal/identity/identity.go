@@ -65,6 +65,8 @@ const (
 	PermApprove Permission = "approve"
 	// PermAuditDownload: download the project's audit trail (admin).
 	PermAuditDownload Permission = "audit.download"
+	// PermManageNotifications: set up the project's notification subscriptions (admin).
+	PermManageNotifications Permission = "notifications.manage"
 )
 
 // AllProjects stands for every Atlas project in Can, e.g. for cross-project

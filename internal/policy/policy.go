@@ -66,7 +66,7 @@ func (r Role) grants(p identity.Permission) bool {
 		return r >= Viewer
 	case identity.PermOperate, identity.PermApprove:
 		return r >= Operator
-	case identity.PermAuditDownload:
+	case identity.PermAuditDownload, identity.PermManageNotifications:
 		return r >= Admin
 	}
 	return false
