@@ -118,6 +118,9 @@ BEGIN
             'approvedBy', CASE WHEN NEW.approved_by_subject = '' THEN NULL ELSE
                 jsonb_build_object('subject', NEW.approved_by_subject, 'email', NEW.approved_by_email, 'name', NEW.approved_by_name) END,
             'approvalExpiresAt', NEW.approval_expires_at,
+            'decision', NEW.decision, 'decisionReason', NEW.decision_reason,
+            'decidedBy', CASE WHEN NEW.decided_by_subject = '' THEN NULL ELSE
+                jsonb_build_object('subject', NEW.decided_by_subject, 'email', NEW.decided_by_email, 'name', NEW.decided_by_name) END,
             'createdAt', NEW.created_at, 'finishedAt', NEW.finished_at));
     END LOOP;
     IF cardinality(kinds) > 0 THEN

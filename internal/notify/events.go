@@ -95,8 +95,12 @@ type Payload struct {
 	RequestedBy       *Person    `json:"requestedBy,omitempty"`
 	ApprovedBy        *Person    `json:"approvedBy,omitempty"`
 	ApprovalExpiresAt *time.Time `json:"approvalExpiresAt,omitempty"`
-	CreatedAt         *time.Time `json:"createdAt,omitempty"`
-	FinishedAt        *time.Time `json:"finishedAt,omitempty"`
+	// Decision is how an approval was decided: approved, rejected, withdrawn or lapsed.
+	Decision       string     `json:"decision,omitempty"`
+	DecisionReason string     `json:"decisionReason,omitempty"`
+	DecidedBy      *Person    `json:"decidedBy,omitempty"`
+	CreatedAt      *time.Time `json:"createdAt,omitempty"`
+	FinishedAt     *time.Time `json:"finishedAt,omitempty"`
 	// Summary says in one sentence what happened, for events that are not
 	// about one job (a restore drill, backup health).
 	Summary string `json:"summary,omitempty"`

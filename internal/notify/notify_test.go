@@ -288,7 +288,8 @@ func TestApprovalRequestGoesToThoseWhoMayApprove(t *testing.T) {
 	}
 	// Olga approves: the requester hears the decision.
 	if _, err := pool.Exec(context.Background(), `UPDATE jobs SET state = 'requested', approved_by_subject = $2,
-		approved_by_email = $3, approved_by_name = $4, approved_at = now() WHERE id = $1`, job, operator2.Subject, operator2.Email, operator2.Name); err != nil {
+		approved_by_email = $3, approved_by_name = $4, approved_at = now(), decision = 'approved',
+		decided_by_subject = $2, decided_by_email = $3, decided_by_name = $4 WHERE id = $1`, job, operator2.Subject, operator2.Email, operator2.Name); err != nil {
 		t.Fatal(err)
 	}
 	m, err = ms.wait(10 * time.Second)

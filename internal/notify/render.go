@@ -75,15 +75,25 @@ func compose(e Event, publicURL, projectName string) Message {
 			m.Outcome += " until " + p.ApprovalExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 		}
 	case ApprovalDecided:
-		if p.ApprovedBy != nil {
-			m.Title = fmt.Sprintf("%s of %s was approved", what, target)
-			m.Outcome = "Approved by " + p.ApprovedBy.Display()
-		} else {
-			m.Title = fmt.Sprintf("%s of %s was not approved", what, target)
-			m.Outcome = "Not approved"
-			if p.ErrorMessage != "" {
-				m.Outcome += ": " + p.ErrorMessage
+		by := ""
+		if p.DecidedBy != nil {
+			by = " by " + p.DecidedBy.Display()
+		} else if p.ApprovedBy != nil {
+			by = " by " + p.ApprovedBy.Display()
+		}
+		switch {
+		case p.Decision == "approved" || (p.Decision == "" && p.ApprovedBy != nil):
+			m.Title, m.Outcome = fmt.Sprintf("%s of %s was approved", what, target), "Approved"+by
+		case p.Decision == "rejected":
+			m.Title, m.Outcome = fmt.Sprintf("%s of %s was rejected", what, target), "Rejected"+by
+			if p.DecisionReason != "" {
+				m.Outcome += ": " + p.DecisionReason
 			}
+		case p.Decision == "withdrawn":
+			m.Title, m.Outcome = fmt.Sprintf("%s of %s was withdrawn", what, target), "Withdrawn"+by
+		default:
+			m.Title = fmt.Sprintf("%s of %s was not approved in time", what, target)
+			m.Outcome = "The approval lapsed"
 		}
 	case TestEvent:
 		m.Title, m.Outcome = "Test message from Snapdesk", "This subscription works"
