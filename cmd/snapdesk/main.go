@@ -56,6 +56,8 @@ const usage = `snapdesk: Snapdesk's command-line client (SNAPDESK_URL, SNAPDESK_
   snapdesk jobs approve|cancel ID
   snapdesk jobs reject ID --reason TEXT
   snapdesk projects
+  snapdesk snapshots [--project ID] [--cluster NAME] [--status STATUS] [--via snapdesk|other]
+  snapdesk health [--project ID] [--state green|amber|red]
 
 Flags of every command: --output text|json, --timeout DURATION (with --wait and watch; default 30m),
 --idempotency-key KEY (actions; default: a new one per run, reused for retries).
@@ -143,6 +145,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlags(cmd, &c, stderr)
 	var (
 		project, cluster, description, snapshot, bucket, pipeline, retention, kind, state, reason string
+		via                                                                                       string
 		retentionDays                                                                             int
 		custom                                                                                    multi
 	)
@@ -169,6 +172,14 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fs.StringVar(&state, "state", "", "a job state")
 	case "jobs reject":
 		fs.StringVar(&reason, "reason", "", "why (the requester sees it)")
+	case "snapshots":
+		fs.StringVar(&project, "project", "", "Atlas project id")
+		fs.StringVar(&cluster, "cluster", "", "cluster name")
+		fs.StringVar(&state, "status", "", "queued, inProgress, completed, failed or expired")
+		fs.StringVar(&via, "via", "", "snapdesk (taken through Snapdesk) or other")
+	case "health":
+		fs.StringVar(&project, "project", "", "Atlas project id")
+		fs.StringVar(&state, "state", "", "green, amber or red")
 	case "jobs get", "jobs watch", "jobs approve", "jobs cancel", "projects":
 	default:
 		return fail(exitUsage, "unknown command %q; see snapdesk help", cmd)
@@ -270,15 +281,13 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return cl.act(ctx, "/jobs/"+url.PathEscape(id)+"/"+verb, body, c)
 	case "jobs list":
-		q := url.Values{}
-		for k, v := range map[string]string{"project": project, "kind": kind, "state": state} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		return cl.list(ctx, "/jobs?"+q.Encode())
+		return cl.list(ctx, "/jobs?"+query("project", project, "kind", kind, "state", state))
 	case "projects":
 		return cl.list(ctx, "/projects")
+	case "snapshots":
+		return cl.list(ctx, "/snapshots?"+query("project", project, "cluster", cluster, "status", state, "via", via))
+	case "health":
+		return cl.list(ctx, "/health?"+query("project", project, "state", state))
 	}
 	return nil
 }
@@ -297,6 +306,17 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// query is the query string of the non-empty name, value pairs.
+func query(kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return q.Encode()
 }
 
 type multi []string
@@ -470,6 +490,8 @@ type job struct {
 	ErrorCode    string `json:"errorCode"`
 	ErrorMessage string `json:"errorMessage"`
 	PageURL      string `json:"pageUrl"`
+	Decision     string `json:"decision"`
+	Reason       string `json:"decisionReason"`
 	Progress     struct {
 		ExportedCollections int    `json:"exportedCollections"`
 		TotalCollections    int    `json:"totalCollections"`
@@ -489,14 +511,27 @@ func (c *cli) act(ctx context.Context, path string, body any, o common) error {
 		return fail(exitError, "unreadable answer: %v", err)
 	}
 	j.raw = b
+	if o.wait {
+		c.progress(j)
+	}
 	if !o.wait || j.Ended {
+		if c.tty && o.wait {
+			fmt.Fprintln(c.errOut)
+		}
 		if err := c.printJob(j); err != nil {
 			return err
 		}
+		if decision(path) && !o.wait {
+			return nil // a decision that was taken is the success, whatever the job's state
+		}
 		return outcome(j, o.wait)
 	}
-	c.progress(j)
 	return c.follow(ctx, j.ID, o.timeout)
+}
+
+// decision reports whether path approves, rejects or cancels a job.
+func decision(path string) bool {
+	return strings.HasSuffix(path, "/approve") || strings.HasSuffix(path, "/reject") || strings.HasSuffix(path, "/cancel")
 }
 
 // getJob reads a job, waiting up to wait for it to differ from etag.
@@ -570,7 +605,14 @@ func outcome(j job, waited bool) error {
 		}
 		return fail(exitFailed, "%s", msg)
 	case "cancelled":
-		return fail(exitRefused, "job %s was cancelled: %s", j.ID, j.ErrorMessage)
+		why := j.Decision
+		if j.Reason != "" {
+			why += ": " + j.Reason
+		}
+		if why == "" {
+			why = j.ErrorMessage
+		}
+		return fail(exitRefused, "job %s was cancelled (%s)", j.ID, why)
 	}
 	if waited && j.State != "succeeded" {
 		return fail(exitError, "job %s is %s", j.ID, j.State)
@@ -606,6 +648,9 @@ func (c *cli) printJob(j job) error {
 	if j.ErrorMessage != "" || j.ErrorCode != "" {
 		fmt.Fprintf(c.out, "error    %s %s\n", j.ErrorCode, j.ErrorMessage)
 	}
+	if j.Decision != "" {
+		fmt.Fprintf(c.out, "decision %s %s\n", j.Decision, j.Reason)
+	}
 	if j.PageURL != "" {
 		fmt.Fprintf(c.out, "page     %s\n", j.PageURL)
 	}
@@ -630,10 +675,19 @@ func (c *cli) list(ctx context.Context, path string) error {
 	}
 	for _, it := range l.Items {
 		var parts []string
-		for _, k := range []string{"id", "name", "kind", "state", "projectId", "clusterName", "pipelineName"} {
-			if v, ok := it[k]; ok && v != "" {
-				parts = append(parts, fmt.Sprint(v))
+		for _, k := range []string{"state", "id", "name", "kind", "status", "projectId", "clusterName", "pipelineName", "createdAt", "reasons"} {
+			v, ok := it[k]
+			if !ok || v == "" {
+				continue
 			}
+			if list, isList := v.([]any); isList {
+				var words []string
+				for _, w := range list {
+					words = append(words, fmt.Sprint(w))
+				}
+				v = strings.Join(words, "; ")
+			}
+			parts = append(parts, fmt.Sprint(v))
 		}
 		fmt.Fprintln(c.out, strings.Join(parts, "  "))
 	}

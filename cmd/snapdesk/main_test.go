@@ -63,7 +63,7 @@ func startServer(t *testing.T) *running {
 	env := map[string]string{
 		"DATABASE_URL": dbURL, "MONGODB_ATLAS_BASE_URL": simSrv.URL,
 		"MONGODB_ATLAS_CLIENT_ID": atlassim.DefaultClientID, "MONGODB_ATLAS_CLIENT_SECRET": atlassim.DefaultClientSecret,
-		"AUTH_MODE": "dev", "SNAPDESK_SYNC": "false", "SNAPDESK_LOG_LEVEL": "debug",
+		"AUTH_MODE": "dev", "SNAPDESK_LOG_LEVEL": "debug",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -210,23 +210,28 @@ func TestCLIEndToEnd(t *testing.T) {
 	if !strings.Contains(errOut, "succeeded") {
 		t.Errorf("no progress on stderr: %q", errOut)
 	}
+	firstJob := j.ID
 	code, out, _ = runCLI(t, env, "jobs", "get", j.ID)
 	if code != exitOK || !strings.Contains(out, "state    succeeded") {
 		t.Errorf("jobs get: exit %d: %s", code, out)
 	}
 
-	// 5: timed out; the job goes on, and watch follows it to the end.
-	code, out, errOut = runCLI(t, env, "snapshot", "take", "--project", p1, "--cluster", atlassim.FixtureShardedCluster,
-		"--wait", "--timeout", "1s", "--output", "json")
+	// 5: timed out: an export of the analytics project waits for a second
+	// person's approval; the requester then withdraws it, and watch says so (3).
+	p2Env := map[string]string{"SNAPDESK_URL": srv.URL, "SNAPDESK_TOKEN": oscar.createToken("analytics CI", "operator", p2)}
+	code, out, errOut = runCLI(t, p2Env, "export", "--project", p2, "--cluster", atlassim.FixtureReportingCluster,
+		"--snapshot", "65a1b2c3d4e5f60718293e21", "--bucket", atlassim.FixtureReportingBucketID, "--wait", "--timeout", "2s", "--output", "json")
 	if code != exitTimeout {
-		t.Fatalf("--timeout 1s: exit %d, want %d\n%s\n%s", code, exitTimeout, out, errOut)
+		t.Fatalf("--timeout 2s: exit %d, want %d\n%s\n%s", code, exitTimeout, out, errOut)
 	}
-	if err := json.Unmarshal([]byte(out), &j); err != nil || j.ID == "" {
+	if err := json.Unmarshal([]byte(out), &j); err != nil || j.State != "awaiting_approval" {
 		t.Fatalf("timed out run printed %q", out)
 	}
-	code, out, errOut = runCLI(t, env, "jobs", "watch", j.ID, "--timeout", "90s")
-	if code != exitOK {
-		t.Errorf("jobs watch: exit %d\n%s\n%s", code, out, errOut)
+	if code, out, errOut = runCLI(t, p2Env, "jobs", "cancel", j.ID); code != exitOK || !strings.Contains(out, "cancelled") {
+		t.Errorf("jobs cancel: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut = runCLI(t, p2Env, "jobs", "watch", j.ID, "--timeout", "30s"); code != exitRefused || !strings.Contains(errOut, "withdrawn") {
+		t.Errorf("jobs watch of a withdrawn export: exit %d, want %d: %s", code, exitRefused, errOut)
 	}
 
 	// 3: refused by Snapdesk: the token is for another project, and a
@@ -242,7 +247,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("viewer: exit %d, want %d: %s", code, exitRefused, errOut)
 	}
 	code, out, _ = runCLI(t, viewerEnv, "jobs", "list", "--output", "json", "--kind", "snapshot")
-	if code != exitOK || !strings.Contains(out, j.ID) {
+	if code != exitOK || !strings.Contains(out, firstJob) || strings.Contains(out, j.ID) {
 		t.Errorf("viewer's jobs list: exit %d: %s", code, out)
 	}
 
@@ -259,6 +264,39 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Backup health and snapshots from the inventory, once the sync has run.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, out, errOut = runCLI(t, env, "health", "--project", p1, "--output", "json")
+		if code != exitOK {
+			t.Fatalf("health: exit %d: %s", code, errOut)
+		}
+		if strings.Contains(out, `"clusterName":"`+atlassim.FixtureReplicaSetCluster+`"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never listed %s: %s", atlassim.FixtureReplicaSetCluster, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	code, out, _ = runCLI(t, env, "health", "--project", p1)
+	if code != exitOK || !strings.Contains(out, "backup is off") {
+		t.Errorf("health as text: exit %d: %s", code, out)
+	}
+	for {
+		code, out, _ = runCLI(t, env, "snapshots", "--project", p1, "--via", "snapdesk")
+		if code != exitOK {
+			t.Fatalf("snapshots: exit %d: %s", code, out)
+		}
+		if strings.Contains(out, "completed") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("snapshots never listed the snapshot Snapdesk took: %q", out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
 	// 2: usage; 3: a revoked token.
 	if code, _, _ := runCLI(t, map[string]string{"SNAPDESK_URL": srv.URL}, "jobs", "get", j.ID); code != exitUsage {
 		t.Errorf("no token: exit %d, want %d", code, exitUsage)
@@ -268,13 +306,15 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 	doc := oscar.page("/settings/tokens")
 	csrf, _ := doc.Find(`[data-testid=token-form] input[name=_csrf]`).Attr("value")
-	id, _ := doc.Find(`[data-testid=token-row]`).First().Attr("data-token-id")
+	id, _ := doc.Find(`[data-testid=token-row]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return strings.Contains(s.Text(), "payments CI")
+	}).Attr("data-token-id")
 	resp, err := oscar.c.PostForm(srv.URL+"/settings/tokens/"+id+"/revoke", url.Values{"_csrf": {csrf}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	code, _, errOut = runCLI(t, env, "jobs", "get", j.ID)
+	code, _, errOut = runCLI(t, env, "jobs", "get", firstJob)
 	if code != exitRefused || !strings.Contains(errOut, "revoked") {
 		t.Errorf("revoked token: exit %d, want %d: %s", code, exitRefused, errOut)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/tokens"
@@ -47,6 +48,10 @@ type Deps struct {
 	Catalog *catalog.Catalog
 	Tokens  *tokens.Service
 	Live    *live.Hub
+	// Inventory answers snapshots and backup health from Postgres.
+	Inventory *inventory.Store
+	// Thresholds rate backup health (zero: inventory.DefaultHealthThresholds).
+	Thresholds inventory.HealthThresholds
 	// PublicURL is the dashboard's address, for links to job pages.
 	PublicURL string
 	// RateLimit is how many requests a token may make per minute (0: DefaultRateLimit).
@@ -57,27 +62,32 @@ type Deps struct {
 
 // API serves /api/v1.
 type API struct {
-	pool      *pgxpool.Pool
-	log       *slog.Logger
-	jobs      *jobs.Service
-	catalog   *catalog.Catalog
-	tokens    *tokens.Service
-	live      *live.Hub
-	publicURL string
-	limiter   *limiter
-	stopping  <-chan struct{}
+	pool       *pgxpool.Pool
+	log        *slog.Logger
+	jobs       *jobs.Service
+	catalog    *catalog.Catalog
+	tokens     *tokens.Service
+	live       *live.Hub
+	inventory  *inventory.Store
+	thresholds inventory.HealthThresholds
+	publicURL  string
+	limiter    *limiter
+	stopping   <-chan struct{}
 }
 
 // New builds the API's Echo server (mount it at Prefix).
 func New(d Deps) (*echo.Echo, error) {
-	if d.Pool == nil || d.Jobs == nil || d.Catalog == nil || d.Tokens == nil || d.Live == nil || d.Logger == nil {
-		return nil, errors.New("api: pool, logger, jobs, catalog, tokens and live are required")
+	if d.Pool == nil || d.Jobs == nil || d.Catalog == nil || d.Tokens == nil || d.Live == nil || d.Logger == nil || d.Inventory == nil {
+		return nil, errors.New("api: pool, logger, jobs, catalog, tokens, live and inventory are required")
+	}
+	if d.Thresholds == (inventory.HealthThresholds{}) {
+		d.Thresholds = inventory.DefaultHealthThresholds()
 	}
 	if d.RateLimit <= 0 {
 		d.RateLimit = DefaultRateLimit
 	}
 	a := &API{pool: d.Pool, log: d.Logger, jobs: d.Jobs, catalog: d.Catalog, tokens: d.Tokens, live: d.Live,
-		publicURL: strings.TrimSuffix(d.PublicURL, "/"), limiter: newLimiter(d.RateLimit, time.Minute), stopping: d.Stopping}
+		inventory: d.Inventory, thresholds: d.Thresholds, publicURL: strings.TrimSuffix(d.PublicURL, "/"), limiter: newLimiter(d.RateLimit, time.Minute), stopping: d.Stopping}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -112,7 +122,8 @@ func (a *API) routes(g *echo.Group) {
 	g.GET("/projects", a.listProjects)
 	g.GET("/projects/:groupId/clusters", a.listClusters)
 	g.GET("/projects/:groupId/export-buckets", a.listExportBuckets)
-	g.GET("/projects/:groupId/clusters/:clusterName/snapshots", a.listSnapshots)
+	g.GET("/snapshots", a.listSnapshots)
+	g.GET("/health", a.health)
 	g.POST("/projects/:groupId/clusters/:clusterName/snapshots", a.takeSnapshot)
 	g.POST("/projects/:groupId/clusters/:clusterName/exports", a.exportSnapshot)
 	g.POST("/projects/:groupId/pipelines/:pipelineName/runs", a.triggerIngestion)

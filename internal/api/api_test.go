@@ -133,12 +133,15 @@ func TestSnapshotScenario(t *testing.T) {
 		t.Errorf("events %+v", events.Items)
 	}
 
+	// The inventory has the snapshot, linked to its job, with the page's filters.
+	a.sync(t)
 	var snaps struct {
 		Items []struct {
-			ID, Description, JobID string
+			ID, Description, JobID, ClusterName string
 		}
+		NextCursor string
 	}
-	r = c.do(http.MethodGet, snapshotsPath+"?status=completed", nil)
+	r = c.do(http.MethodGet, "/snapshots?project="+p1+"&cluster="+atlassim.FixtureReplicaSetCluster+"&status=completed&via=snapdesk", nil)
 	want(t, r, http.StatusOK)
 	r.json(t, &snaps)
 	found := false
@@ -150,8 +153,50 @@ func TestSnapshotScenario(t *testing.T) {
 			}
 		}
 	}
-	if !found {
-		t.Errorf("snapshot %s not listed: %+v", done.AtlasID, snaps.Items)
+	if !found || len(snaps.Items) != 1 {
+		t.Errorf("snapshot %s not listed alone among Snapdesk's: %+v", done.AtlasID, snaps.Items)
+	}
+	// Keyset pages: one at a time, every snapshot of the project once.
+	seen := map[string]bool{}
+	cursor := ""
+	for i := 0; i < 100; i++ {
+		r = c.do(http.MethodGet, "/snapshots?project="+p1+"&limit=1&cursor="+cursor, nil)
+		want(t, r, http.StatusOK)
+		snaps.NextCursor = ""
+		r.json(t, &snaps)
+		for _, s := range snaps.Items {
+			if seen[s.ID] {
+				t.Errorf("snapshot %s on two pages", s.ID)
+			}
+			seen[s.ID] = true
+		}
+		if cursor = snaps.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if !seen[done.AtlasID] || !seen[atlassim.FixtureSnapshotID] {
+		t.Errorf("paging missed snapshots: %v", seen)
+	}
+	want(t, c.do(http.MethodGet, "/snapshots?cursor=garbage", nil), http.StatusUnprocessableEntity)
+	want(t, c.do(http.MethodGet, "/snapshots?status=lost", nil), http.StatusUnprocessableEntity)
+
+	// Backup health of the token's clusters.
+	var health struct {
+		Thresholds []string
+		Items      []struct {
+			ProjectID, ClusterName, State string
+			Reasons                       []string
+		}
+	}
+	r = c.do(http.MethodGet, "/health?project="+p1, nil)
+	want(t, r, http.StatusOK)
+	r.json(t, &health)
+	states := map[string]string{}
+	for _, h := range health.Items {
+		states[h.ClusterName] = h.State
+	}
+	if states[atlassim.FixtureReplicaSetCluster] != "green" || states[atlassim.FixtureNoBackupCluster] != "red" || len(health.Thresholds) == 0 {
+		t.Errorf("health %+v", health)
 	}
 
 	var list struct {

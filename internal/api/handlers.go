@@ -138,10 +138,12 @@ func (a *API) listExportBuckets(c echo.Context) error {
 
 type snapshot struct {
 	ID               string `json:"id"`
+	ProjectID        string `json:"projectId"`
+	ClusterName      string `json:"clusterName"`
 	Status           string `json:"status"`
 	SnapshotType     string `json:"snapshotType"`
 	Description      string `json:"description,omitempty"`
-	CreatedAt        string `json:"createdAt"`
+	CreatedAt        string `json:"createdAt,omitempty"`
 	ExpiresAt        string `json:"expiresAt,omitempty"`
 	StorageSizeBytes int64  `json:"storageSizeBytes"`
 	JobID            string `json:"jobId,omitempty"`
@@ -149,66 +151,6 @@ type snapshot struct {
 
 // marker is what TakeSnapshot appends to a description: the job and the person.
 var marker = regexp.MustCompile(`\s*\[` + regexp.QuoteMeta(jobs.MarkerJob) + `=([0-9a-f-]{36})[^\]]*\]$`)
-
-var snapshotStatuses = []string{"queued", "inProgress", "completed", "failed"}
-
-// listSnapshots reads Atlas through the catalog (the inventory, when it
-// lands, will answer this from Postgres).
-func (a *API) listSnapshots(c echo.Context) error {
-	g, err := pathProject(c)
-	if err != nil {
-		return err
-	}
-	name, err := pathCluster(c)
-	if err != nil {
-		return err
-	}
-	page, err := pageOf(c)
-	if err != nil {
-		return err
-	}
-	status := c.QueryParam("status")
-	if status != "" && !slices.Contains(snapshotStatuses, status) {
-		return invalid("status", "one of "+strings.Join(snapshotStatuses, ", "))
-	}
-	ctx := c.Request().Context()
-	client, err := a.catalog.Project(ctx, user(c), g)
-	if err != nil {
-		return err
-	}
-	cl, err := client.Clusters.Get(ctx, g, name)
-	if err != nil {
-		return err
-	}
-	all, err := client.Snapshots.ForCluster(ctx, g, name, cl.ClusterType)
-	if err != nil {
-		return err
-	}
-	slices.SortStableFunc(all, func(x, y atlas.Snapshot) int { return y.CreatedAt.Compare(x.CreatedAt) })
-	out := list[snapshot]{Items: []snapshot{}, Page: page}
-	var matching []atlas.Snapshot
-	for _, s := range all {
-		if status == "" || string(s.Status) == status {
-			matching = append(matching, s)
-		}
-	}
-	start := min((page-1)*perPage, len(matching))
-	end := min(start+perPage, len(matching))
-	out.HasMore = end < len(matching)
-	for _, s := range matching[start:end] {
-		v := snapshot{ID: s.ID, Status: string(s.Status), SnapshotType: string(s.SnapshotType), Description: s.Description,
-			CreatedAt: rfc3339(s.CreatedAt), StorageSizeBytes: s.StorageSizeBytes}
-		if !s.ExpiresAt.IsZero() {
-			v.ExpiresAt = rfc3339(s.ExpiresAt)
-		}
-		if m := marker.FindStringSubmatchIndex(s.Description); m != nil {
-			v.JobID = s.Description[m[2]:m[3]]
-			v.Description = s.Description[:m[0]]
-		}
-		out.Items = append(out.Items, v)
-	}
-	return c.JSON(http.StatusOK, out)
-}
 
 // decodeBody reads a JSON body strictly: unknown fields are refused, as
 // the document says (additionalProperties: false).

@@ -26,6 +26,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -54,6 +55,7 @@ type testAPI struct {
 	Pool   *pgxpool.Pool
 	Clock  *atlassim.ManualClock
 	Poller *poller.Poller
+	Sync   *inventory.Syncer
 	Tokens *tokens.Service
 	Rules  *policy.Current
 	// Log is everything the API logged.
@@ -102,6 +104,9 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 	svc.SetApprovals(a.Rules)
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
+	inv := inventory.NewStore(pool)
+	pcfg.Inventory = inventory.NewRecorder(inv, 10*time.Second)
+	a.Sync = inventory.NewSyncer(inventory.DefaultConfig(), inv, client, log)
 	a.Poller = poller.New(pcfg, svc, metrics.New(), log)
 	hub := live.NewHub(pool, log)
 	ctx, stop := context.WithCancel(context.Background())
@@ -109,7 +114,7 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 	go func() { defer close(done); hub.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-done })
 	a.Tokens = tokens.New(pool, a.Rules)
-	e, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: svc, Catalog: catalog.New(client, a.Rules), Tokens: a.Tokens, Live: hub,
+	e, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: svc, Catalog: catalog.New(client, a.Rules), Tokens: a.Tokens, Live: hub, Inventory: inv,
 		PublicURL: "https://snapdesk.example.com", RateLimit: rateLimit})
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +133,25 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return a
+}
+
+// sync brings the inventory up to date with Atlas, as the sync engine does.
+func (a *testAPI) sync(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := a.Pool.Exec(ctx, `UPDATE inventory_sync SET due_at = now()`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		st, err := a.Sync.Cycle(ctx)
+		if err != nil {
+			t.Fatalf("sync cycle: %v", err)
+		}
+		if st.Units == 0 {
+			return
+		}
+	}
+	t.Fatal("the inventory did not converge")
 }
 
 func (a *testAPI) writePolicy(t *testing.T, src string) {

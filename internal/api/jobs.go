@@ -49,6 +49,9 @@ type job struct {
 	RequestedBy       *person        `json:"requestedBy"`
 	ApprovedBy        *person        `json:"approvedBy,omitempty"`
 	ApprovalExpiresAt string         `json:"approvalExpiresAt,omitempty"`
+	Decision          jobs.Decision  `json:"decision,omitempty"`
+	DecidedBy         *person        `json:"decidedBy,omitempty"`
+	DecisionReason    string         `json:"decisionReason,omitempty"`
 	Parameters        map[string]any `json:"parameters"`
 	CreatedAt         string         `json:"createdAt"`
 	UpdatedAt         string         `json:"updatedAt"`
@@ -63,6 +66,7 @@ func (a *API) jobView(j jobs.Job) job {
 		SnapshotID: j.SnapshotID, ExportBucketID: j.ExportBucketID, AtlasID: j.AtlasID, State: j.State, Ended: j.State.IsTerminal(),
 		AtlasState: j.AtlasState, Progress: j.Progress, ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage, Stalled: j.Stalled,
 		RequestedBy: personOf(j.RequestedBy), ApprovedBy: personOf(j.ApprovedBy), Parameters: j.Params,
+		Decision: j.Decision, DecidedBy: personOf(j.DecidedBy), DecisionReason: j.DecisionReason,
 		CreatedAt: rfc3339(j.CreatedAt), UpdatedAt: rfc3339(j.UpdatedAt)}
 	if v.RequestedBy == nil {
 		v.RequestedBy = &person{Subject: ""}

@@ -86,6 +86,23 @@ func TestTokenRoleProjectMatrix(t *testing.T) {
 		t.Errorf("a project 2 token lists projects %+v", projects.Items)
 	}
 
+	// Snapshots and health from the inventory: only the token's projects.
+	a.sync(t)
+	for _, path := range []string{"/snapshots", "/snapshots?project=" + p1, "/health", "/health?project=" + p1} {
+		var items struct{ Items []struct{ ProjectID string } }
+		r = operatorP2.do(http.MethodGet, path, nil)
+		want(t, r, http.StatusOK)
+		r.json(t, &items)
+		for _, it := range items.Items {
+			if it.ProjectID != p2 {
+				t.Errorf("%s: a project 2 token sees project %s", path, it.ProjectID)
+			}
+		}
+		if path == "/snapshots" && len(items.Items) == 0 {
+			t.Errorf("%s: a project 2 token sees nothing of project 2", path)
+		}
+	}
+
 	// A refused action is audited naming the token and its owner.
 	var n int
 	if err := a.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE outcome = 'denied' AND action = 'snapshot.take'

@@ -258,7 +258,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	}
 	stopping := make(chan struct{})
 	apiServer, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: c.jobs, Catalog: catalog.New(c.jobs.Atlas(), c.rules),
-		Tokens: tokenService, Live: hub, PublicURL: cfg.PublicURL.String(), RateLimit: cfg.APIRateLimit, Stopping: stopping})
+		Tokens: tokenService, Live: hub, Inventory: c.inventory, PublicURL: cfg.PublicURL.String(), RateLimit: cfg.APIRateLimit, Stopping: stopping})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
