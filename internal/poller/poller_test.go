@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/jobs/jobstest"
@@ -357,4 +360,58 @@ func equal(a, b []jobs.State) bool {
 		}
 	}
 	return true
+}
+
+// cutOnList cuts the database link when the poller lists exports, so the
+// outage starts while the poller holds leases and has Atlas's answer.
+type cutOnList struct {
+	base http.RoundTripper
+	arm  atomic.Bool
+	cut  func()
+}
+
+func (c *cutOnList) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/backup/exports") && r.Method == http.MethodGet && c.arm.Swap(false) {
+		c.cut()
+	}
+	return c.base.RoundTrip(r)
+}
+
+// When Postgres comes back after an outage, polling resumes at once: the
+// leases the poller held when its writes failed are given back instead of
+// running out (2 minutes), and jobs finish within seconds.
+func TestPollingResumesAtOnceAfterPostgresOutage(t *testing.T) {
+	t.Parallel()
+	link, url := dbtest.NewLink(t, dbtest.URL(t))
+	pool, err := pgxpool.New(context.Background(), url+"&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	cutter := &cutOnList{base: http.DefaultTransport, cut: link.Cut}
+	e := jobstest.New(t, jobstest.Options{Pool: pool, RealSleep: true, Client: []atlas.Option{atlas.WithTransport(cutter)}})
+	exp := e.Export(t, atlassim.FixtureAWSBucketID)
+	cfg := poller.DefaultConfig()
+	cfg.Interval = 100 * time.Millisecond
+	p := newPoller(e, cfg)
+	e.Clock.Advance(24 * time.Hour) // Atlas has finished the export
+	e.MakeDue(t)
+	cutter.arm.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(2 * time.Second) // the outage
+	if cutter.arm.Load() {
+		t.Fatal("set-up: the poller never listed exports")
+	}
+	link.Restore()
+	back := time.Now()
+	for e.Job(t, exp.ID).State != jobs.StateSucceeded {
+		if time.Since(back) > 20*time.Second {
+			t.Fatalf("20 s after Postgres came back the export is still %s", e.Job(t, exp.ID).State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("export recorded as finished %v after Postgres came back", time.Since(back).Round(10*time.Millisecond))
 }

@@ -1,0 +1,55 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+)
+
+// Postgres goes away after Atlas took a snapshot and before Snapdesk wrote
+// its answer: the person is told plainly, with a 503, and the job is
+// recorded once the database is back.
+func TestSubmissionWhilePostgresGoesAwayAnswers503(t *testing.T) {
+	t.Parallel()
+	link, url := dbtest.NewLink(t, dbtest.URL(t))
+	pool, err := pgxpool.New(context.Background(), url+"&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	app := startApp(t, pool, appOptions{})
+	c := signedIn(t, app.Server, "operator")
+	req, _ := http.NewRequest(http.MethodGet, app.Server.URL+clusterPath, nil)
+	_, doc := fetch(t, c, req)
+	v := formValues(doc, `[data-testid="take-snapshot-form"]`)
+	v.Set("retentionInDays", "1")
+	app.Jobs.SetCrashHook(func(jobs.Job) error { link.Cut(); return nil })
+	resp, doc := fetch(t, c, post(app.Server.URL, clusterPath+"/snapshots", v))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("POST while Postgres is down after Atlas answered = %d, want 503", resp.StatusCode)
+	}
+	if text := doc.Text(); !strings.Contains(text, "Atlas has the request; Snapdesk will record it when its database is back") {
+		t.Errorf("the page does not say what happened: %q", strings.Join(strings.Fields(text), " "))
+	}
+	if n := app.Sim.Calls()["takeGroupClusterBackupSnapshots"]; n != 1 {
+		t.Fatalf("Atlas was asked %d times", n)
+	}
+	link.Restore()
+	app.Jobs.SetCrashHook(nil)
+	if n, err := app.Jobs.RecordOwed(context.Background()); n != 1 || err != nil {
+		t.Fatalf("RecordOwed = %d, %v", n, err)
+	}
+	var state, atlasID string
+	if err := pool.QueryRow(context.Background(), `SELECT state, COALESCE(atlas_id, '') FROM jobs WHERE kind = 'snapshot'`).Scan(&state, &atlasID); err != nil {
+		t.Fatal(err)
+	}
+	if atlasID == "" || state == "requested" {
+		t.Errorf("after Postgres is back the job is %s with Atlas id %q", state, atlasID)
+	}
+}
