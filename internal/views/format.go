@@ -513,3 +513,18 @@ func onOff(b bool) string {
 	}
 	return "off"
 }
+
+func ownRefusalsText(n int) string {
+	if n == 1 {
+		return "One of your requests was refused, and the refusal was recorded, but it concerns no project you may view."
+	}
+	return strconv.Itoa(n) + " of your requests were refused, and the refusals were recorded, but they concern no project you may view."
+}
+
+// listSep follows item i of n in a sentence: ", " between, "." at the end.
+func listSep(i, n int) string {
+	if i == n-1 {
+		return "."
+	}
+	return ", "
+}

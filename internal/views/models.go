@@ -383,6 +383,9 @@ type OverviewView struct {
 	InFlight []Job
 	// Troubled are jobs that failed or stalled in the last 24 hours.
 	Troubled []Job
+	// WaitingForMe are exports waiting for an approval this person may
+	// give, the first to lapse first.
+	WaitingForMe []Job
 }
 
 // ProjectsView is the list of projects.
@@ -485,6 +488,13 @@ type AuditView struct {
 	Pager   Pager
 	// CanDownload shows the CSV and JSON download links.
 	CanDownload bool
+	// AllRecords: the person sees the whole trail (an admin of every
+	// project). Otherwise they see the records of VisibleProjects only.
+	AllRecords      bool
+	VisibleProjects []Project
+	// OwnRefusals counts the person's refused requests, recorded but not
+	// shown to them; set when they see no record.
+	OwnRefusals int
 }
 
 // NewSnapshotView is the stand-alone Take snapshot page (portal deep links).

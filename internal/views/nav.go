@@ -154,3 +154,15 @@ func timelineSteps(evs []JobEvent) []TimelineStep {
 	}
 	return out
 }
+
+// waitingLabel names an export waiting for approval in a list.
+func waitingLabel(j Job) string {
+	s := "Export of snapshot " + j.SnapshotID
+	if j.ClusterName != "" {
+		s += " of " + j.ClusterName
+	}
+	if j.BucketName != "" {
+		s += " to " + j.BucketName
+	}
+	return s
+}

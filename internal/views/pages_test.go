@@ -296,7 +296,7 @@ func TestAuditPage(t *testing.T) {
 		t.Errorf("outcome filter = %q", got)
 	}
 
-	v.CanDownload, v.Events, v.Filter = false, nil, nil
+	v.CanDownload, v.Events, v.Filter, v.AllRecords = false, nil, nil, true
 	doc = render(t, AuditPage(v))
 	checkAccessible(t, doc)
 	if byTestID(doc, "audit-downloads").Length() != 0 {
@@ -304,6 +304,21 @@ func TestAuditPage(t *testing.T) {
 	}
 	if !strings.Contains(text(byTestID(doc, "audit-empty")), "Every action taken through Snapdesk") {
 		t.Errorf("audit-empty = %q", text(byTestID(doc, "audit-empty")))
+	}
+	// Someone who may view no project sees why the page is empty, and
+	// that their own refusals were recorded.
+	v.AllRecords, v.OwnRefusals = false, 2
+	doc = render(t, AuditPage(v))
+	if got := text(byTestID(doc, "audit-empty")); strings.Contains(got, "Nothing has been recorded yet") || !strings.Contains(got, "you may not view any project") {
+		t.Errorf("audit-empty for someone who sees nothing = %q", got)
+	}
+	if got := text(byTestID(doc, "audit-own-refusals")); !strings.HasPrefix(got, "2 of your requests were refused") {
+		t.Errorf("own refusals = %q", got)
+	}
+	v.VisibleProjects = []Project{{ID: groupID, Name: "payments"}}
+	doc = render(t, AuditPage(v))
+	if got := text(byTestID(doc, "audit-scope")); !strings.Contains(got, "projects you may view: payments.") || !strings.Contains(got, "UTC") {
+		t.Errorf("audit scope = %q", got)
 	}
 	_, errs := form.ParseAuditFilter(url.Values{"action": {"DROP"}})
 	doc = render(t, AuditPage(AuditView{Page: testPage("Audit"), Filter: url.Values{"action": {"DROP"}}, FilterErrors: errs, Actions: []string{"export.create"}}))

@@ -158,3 +158,37 @@ func TestWithdrawnRequestIsNeutral(t *testing.T) {
 		t.Errorf("jobs list badge decision = %q", got)
 	}
 }
+
+// TestApproverSeesWhatWaitsForThem: the home page lists the exports
+// waiting for an approval the person may give: not their own, not to
+// viewers.
+func TestApproverSeesWhatWaitsForThem(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, dbtest.New(t))
+	oscar, olga, vera := signedIn(t, srv, "operator"), signedIn(t, srv, "operator2"), signedIn(t, srv, "viewer")
+	jobURL := requestApproval(t, srv.URL, oscar)
+
+	_, doc := fetch(t, olga, mustGet(srv.URL+"/"))
+	items := doc.Find(`[data-testid="overview-waiting"] [data-testid="waiting-job"]`)
+	if items.Length() != 1 || items.Find("a").AttrOr("href", "") != jobURL {
+		t.Fatalf("Olga's waiting list: %d items, link %q; want the export at %s", items.Length(), items.Find("a").AttrOr("href", ""), jobURL)
+	}
+	if got := strings.Join(strings.Fields(items.Text()), " "); !strings.Contains(got, "asked by Oscar Operator at ") || !strings.HasSuffix(got, " UTC") {
+		t.Errorf("waiting item = %q", got)
+	}
+	for name, c := range map[string]*http.Client{"the requester": oscar, "a viewer": vera} {
+		_, doc := fetch(t, c, mustGet(srv.URL+"/"))
+		if n := doc.Find(`[data-testid="overview-waiting"]`).Length(); n != 0 {
+			t.Errorf("%s is shown a waiting-for-you list", name)
+		}
+	}
+	// Once decided, it leaves the list.
+	token := csrfTokenOf(t, olga, srv.URL)
+	if resp, _ := fetch(t, olga, post(srv.URL, jobURL+"/approve", url.Values{"_csrf": {token}})); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve = %d", resp.StatusCode)
+	}
+	_, doc = fetch(t, olga, mustGet(srv.URL+"/"))
+	if n := doc.Find(`[data-testid="waiting-job"]`).Length(); n != 0 {
+		t.Errorf("%d waiting items after the approval", n)
+	}
+}

@@ -48,6 +48,17 @@ func (h *Handler) auditPage(c echo.Context) error {
 	for _, r := range recs {
 		v.Events = append(v.Events, auditView(r))
 	}
+	// Say what this person may see, so an empty page is not read as an
+	// empty trail.
+	v.AllRecords = !af.ProjectScopedOnly && af.ProjectIDs == nil
+	for _, id := range af.ProjectIDs {
+		v.VisibleProjects = append(v.VisibleProjects, views.Project{ID: id})
+	}
+	if len(v.Events) == 0 && !v.AllRecords {
+		if v.OwnRefusals, err = audit.RefusalsOf(c.Request().Context(), h.pool, currentUser(c).Subject); err != nil {
+			return err
+		}
+	}
 	return render(c, http.StatusOK, views.AuditPage(v))
 }
 

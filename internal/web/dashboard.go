@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,9 +51,43 @@ func (h *Handler) overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	waiting, err := h.awaitingDecisionBy(c, visible)
+	if err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.OverviewPage(views.OverviewView{
 		Page: h.page(c, "Overview", "home"), Mine: jobViews(mine), InFlight: jobViews(inFlight), Troubled: jobViews(troubled),
+		WaitingForMe: waiting,
 	}))
+}
+
+// awaitingDecisionBy are the exports waiting for an approval the person
+// may give: in a project where they may approve, asked for by someone
+// else, oldest first (the first to lapse).
+func (h *Handler) awaitingDecisionBy(c echo.Context, visible []string) ([]views.Job, error) {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	waiting, _, err := h.jobs.Store().List(ctx, jobs.Filter{State: jobs.StateAwaitingApproval, ProjectIDs: visible}, 1, 100)
+	if err != nil {
+		return nil, err
+	}
+	var out []views.Job
+	can := map[string]bool{}
+	for _, j := range waiting {
+		if j.RequestedBy.Subject == u.Subject {
+			continue
+		}
+		ok, seen := can[j.ProjectID]
+		if !seen {
+			ok = h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermApprove)
+			can[j.ProjectID] = ok
+		}
+		if ok {
+			out = append(out, jobView(j))
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
 }
 
 func (h *Handler) jobsList(c echo.Context) error {
