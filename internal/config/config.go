@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 )
 
 // Config is the whole of Snapdesk's configuration.
@@ -53,6 +54,9 @@ type Config struct {
 	// sends RateLimit-Limit (SNAPDESK_ATLAS_RATE_LIMIT, _WINDOW).
 	AtlasRateLimit  int
 	AtlasRateWindow time.Duration
+	// Health rates clusters on /health (SNAPDESK_HEALTH_SNAPSHOT_AMBER,
+	// _SNAPSHOT_RED, _EXPORT_AMBER, _EXPORT_RED).
+	Health inventory.HealthThresholds
 	// ReturnToHosts are the portal hosts `return_to` may send people back
 	// to (SNAPDESK_RETURN_TO_HOSTS, comma-separated); others are ignored.
 	ReturnToHosts []string

@@ -99,3 +99,6 @@ func withQuery(base string, q url.Values, keys []string, page int) string {
 	}
 	return base + "?" + v.Encode()
 }
+
+// RefreshURL is where a project's Refresh button posts.
+func RefreshURL(groupID string) string { return ProjectURL(groupID) + "/refresh" }

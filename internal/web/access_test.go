@@ -54,6 +54,9 @@ var accessMatrix = map[string][5]int{
 	"GET /":                          pageStatus,
 	"GET /jobs":                      pageStatus,
 	"GET /projects":                  pageStatus,
+	"GET /snapshots":                 pageStatus, // every snapshot the person may see
+	"GET /snapshots.csv":             pageStatus,
+	"GET /health":                    pageStatus,
 	"GET /audit":                     pageStatus,
 	"GET /events":                    {401, 200, 200, 200, 200},
 	"GET /jobs/:id":                  scopedStatus,
@@ -70,6 +73,7 @@ var accessMatrix = map[string][5]int{
 	"POST /projects/:groupId/clusters/:clusterName/snapshots":            actionStatus,
 	"POST /projects/:groupId/clusters/:clusterName/exports":              actionStatus,
 	"POST /projects/:groupId/pipelines/:pipelineName/runs":               actionStatus,
+	"POST /projects/:groupId/refresh":                                    {401, 303, 303, 303, 403}, // viewers may refresh what they see
 	"POST /jobs/:id/approve":                                             decideStatus,
 	"POST /jobs/:id/reject":                                              decideStatus,
 	"GET /auth/login":                                                    {303, 303, 303, 303, 303},

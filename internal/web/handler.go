@@ -23,6 +23,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -54,6 +55,10 @@ type Deps struct {
 	DevSignIn bool
 	// FrameAncestors are the portal origins that may frame the pages.
 	FrameAncestors []string
+	// Inventory is what Snapdesk knows of Atlas; pages read it, never Atlas.
+	Inventory *inventory.Store
+	// Health rates clusters on /health (zero: the defaults).
+	Health inventory.HealthThresholds
 }
 
 // Handler holds the dependencies of every route.
@@ -67,6 +72,11 @@ type Handler struct {
 	tokens  *tokens.Service
 
 	catalog  *catalog.Catalog
+	// inventory and invCatalog: reads of the inventory (invCatalog checks
+	// the person's permission first); health rates /health.
+	inventory  *inventory.Store
+	invCatalog *catalog.Inventory
+	health     inventory.HealthThresholds
 	sessions *auth.Sessions
 	oidc     *auth.OIDC
 	devMode  bool
@@ -86,11 +96,18 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Tokens == nil {
 		return nil, errors.New("web: tokens are required")
 	}
+	if d.Inventory == nil {
+		return nil, errors.New("web: the inventory is required")
+	}
+	if d.Health == (inventory.HealthThresholds{}) {
+		d.Health = inventory.DefaultHealthThresholds()
+	}
 	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
 	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
-		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer())}
+		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer()),
+		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

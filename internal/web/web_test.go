@@ -22,6 +22,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/auth/oidctest"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -46,6 +47,29 @@ type testApp struct {
 	Hub    *live.Hub
 	// Poller is not running: a test runs a cycle when it has moved Atlas on.
 	Poller *poller.Poller
+	// Inventory is what pages read; Sync fills it (not running either:
+	// startApp syncs once, tests call SyncNow after changing Atlas).
+	Inventory *inventory.Store
+	Sync      *inventory.Syncer
+}
+
+// SyncNow makes every inventory unit due and syncs until nothing is.
+func (a *testApp) SyncNow(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	if _, err := a.Pool.Exec(ctx, `UPDATE inventory_sync SET due_at = now()`); err != nil {
+		tb.Fatal(err)
+	}
+	for range 50 {
+		st, err := a.Sync.Cycle(ctx)
+		if err != nil {
+			tb.Fatalf("inventory sync: %v", err)
+		}
+		if st.Units == 0 {
+			return
+		}
+	}
+	tb.Fatal("the inventory sync did not settle")
 }
 
 // appOptions vary the assembly.
@@ -75,7 +99,11 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	a.Jobs.SetApprovals(rules)
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
+	a.Inventory = inventory.NewStore(pool)
+	pcfg.Inventory = inventory.NewRecorder(a.Inventory, 10*time.Second)
 	a.Poller = poller.New(pcfg, a.Jobs, metrics.New(), log)
+	a.Sync = inventory.NewSyncer(inventory.DefaultConfig(), a.Inventory, a.Atlas, log)
+	a.SyncNow(tb)
 
 	a.Hub = live.NewHub(pool, log)
 	hubCtx, stopHub := context.WithCancel(context.Background())
@@ -93,7 +121,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	// Registered after the hub's cleanup, so it runs first: open event
 	// streams end before the hub does.
 	tb.Cleanup(a.Server.Close)
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules),
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	if o.provider != nil {
 		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: o.provider.URL, ClientID: o.provider.ClientID,
