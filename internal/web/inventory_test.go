@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+)
+
+// /snapshots: every snapshot the person may see, with project names, the
+// expired ones struck through, filters, and the CSV of the same list.
+func TestSnapshotsPage(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	// A snapshot that expires two seconds from now, seen by a sync, then
+	// gone when Atlas's clock (and the real one) has passed its expiry.
+	short, err := a.Sim.AddSnapshot(atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster, atlassim.SnapshotSpec{Retention: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SyncNow(t)
+	a.Clock.Advance(3 * time.Second)
+	time.Sleep(2100 * time.Millisecond)
+	a.SyncNow(t)
+	viewer := signedIn(t, a.Server, "viewer")
+	resp, doc := getDoc(t, viewer, a.Server.URL+"/snapshots")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /snapshots = %d", resp.StatusCode)
+	}
+	lines := byTestID(doc, "snapshot-line")
+	if lines.Length() == 0 {
+		t.Fatal("no snapshots listed")
+	}
+	if !strings.Contains(lines.Text(), "payments") {
+		t.Error("the project's name is not shown")
+	}
+	expired := doc.Find(`[data-snapshot-id="` + short + `"]`)
+	if expired.Find("s").Length() == 0 || !strings.Contains(byTestID(expired, "snapshot-gone").Text(), "expired in Atlas on") {
+		t.Errorf("expired snapshot not struck through with its expiry: %q", expired.Text())
+	}
+	if byTestID(doc, "freshness-text").Length() == 0 || !strings.Contains(byTestID(doc, "freshness-text").Text(), "Atlas data as of") {
+		t.Errorf("freshness line = %q", byTestID(doc, "freshness-text").Text())
+	}
+
+	// Filters: the sharded cluster only, scheduled ones.
+	q := url.Values{"cluster": {atlassim.FixtureShardedCluster}, "status": {"completed"}}
+	_, doc = getDoc(t, viewer, a.Server.URL+"/snapshots?"+q.Encode())
+	byTestID(doc, "snapshot-line").Each(func(_ int, s *goquery.Selection) {
+		if !strings.Contains(s.Text(), atlassim.FixtureShardedCluster) {
+			t.Errorf("cluster filter let through %q", s.Text())
+		}
+	})
+	if byTestID(doc, "snapshot-line").Length() == 0 {
+		t.Error("no completed snapshot of the sharded cluster")
+	}
+	resp, doc = getDoc(t, viewer, a.Server.URL+"/snapshots?from=yesterday")
+	if resp.StatusCode != http.StatusBadRequest || byTestID(doc, "field-error").Length() == 0 {
+		t.Errorf("bad date: %d, errors %q", resp.StatusCode, byTestID(doc, "field-error").Text())
+	}
+	if resp, _ := getDoc(t, viewer, a.Server.URL+"/snapshots?after=bogus"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("bogus cursor = %d, want 404", resp.StatusCode)
+	}
+
+	// The CSV is the same list.
+	req, _ := http.NewRequest(http.MethodGet, a.Server.URL+"/snapshots.csv", nil)
+	resp, err = viewer.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	records, err := csv.NewReader(resp.Body).ReadAll()
+	if err != nil || len(records) != lines.Length()+1 || records[0][0] != "project_id" {
+		t.Errorf("CSV: %d records (want %d + header), %v", len(records), lines.Length(), err)
+	}
+
+	// Someone who may see only analytics sees none of payments' snapshots.
+	other := signedIn(t, a.Server, "reporting-operator")
+	_, doc = getDoc(t, other, a.Server.URL+"/snapshots")
+	if strings.Contains(byTestID(doc, "snapshots").Text(), "payments") {
+		t.Error("an analytics operator sees payments' snapshots")
+	}
+}
+
+// /health: clusters rated by thresholds the page states; ?state= filters.
+func TestHealthPage(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	viewer := signedIn(t, a.Server, "viewer")
+	resp, doc := getDoc(t, viewer, a.Server.URL+"/health?project="+atlassim.FixtureProjectID+"&state=red")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /health = %d", resp.StatusCode)
+	}
+	if !strings.Contains(byTestID(doc, "health-thresholds").Text(), "26 hours") {
+		t.Errorf("thresholds not stated: %q", byTestID(doc, "health-thresholds").Text())
+	}
+	states := rowIDs(doc, "health-line", "data-state")
+	clusters := rowIDs(doc, "health-line", "data-cluster")
+	if len(states) == 0 || !contains(clusters, atlassim.FixtureNoBackupCluster) {
+		t.Errorf("red clusters = %v, want the one with backup off", clusters)
+	}
+	for _, s := range states {
+		if s != "red" {
+			t.Errorf("state filter let %s through", s)
+		}
+	}
+}
+
+// Refresh: a POST that syncs the project now, audited, limited per person.
+func TestRefreshButton(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	viewer := signedIn(t, a.Server, "viewer")
+	token := csrfTokenOf(t, viewer, a.Server.URL)
+	post := func() int {
+		resp, err := viewer.PostForm(a.Server.URL+"/projects/"+atlassim.FixtureProjectID+"/refresh", url.Values{"_csrf": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(); got != http.StatusSeeOther {
+		t.Fatalf("refresh = %d, want 303 back to the project", got)
+	}
+	var due int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM inventory_sync WHERE project_id = $1 AND due_at <= now()`,
+		atlassim.FixtureProjectID).Scan(&due); err != nil || due == 0 {
+		t.Errorf("no unit of the project due after Refresh: %d, %v", due, err)
+	}
+	var audited int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'inventory.refresh'`).Scan(&audited); err != nil || audited != 1 {
+		t.Errorf("refresh audit records = %d, %v", audited, err)
+	}
+	for range 5 {
+		post()
+	}
+	if got := post(); got != http.StatusTooManyRequests {
+		t.Errorf("seventh refresh in a minute = %d, want 429", got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
