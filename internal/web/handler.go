@@ -71,15 +71,15 @@ type Handler struct {
 	jobs    *jobs.Service
 	tokens  *tokens.Service
 
-	catalog  *catalog.Catalog
+	catalog *catalog.Catalog
 	// inventory and invCatalog: reads of the inventory (invCatalog checks
 	// the person's permission first); health rates /health.
 	inventory  *inventory.Store
 	invCatalog *catalog.Inventory
 	health     inventory.HealthThresholds
-	sessions *auth.Sessions
-	oidc     *auth.OIDC
-	devMode  bool
+	sessions   *auth.Sessions
+	oidc       *auth.OIDC
+	devMode    bool
 
 	returnPolicy form.ReturnPolicy
 }
