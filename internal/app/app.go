@@ -124,6 +124,7 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger, role str
 	}
 	svc := jobs.NewService(jobs.NewStore(pool, jobs.WithProcess(proc)), client, rules, log)
 	svc.SetApprovals(rules)
+	svc.SetRestorePolicy(rules)
 	return &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}, nil
 }
 

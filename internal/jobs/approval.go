@@ -35,6 +35,15 @@ func (s *Service) exportNeedsApproval(projectID string) (bool, time.Duration) {
 // hold writes an export job that waits for approval, with its audit
 // record; Atlas is not called.
 func (s *Service) hold(ctx context.Context, u identity.User, o Origin, j Job, expireAfter time.Duration) (Job, error) {
+	return s.holdAction(ctx, u, o, "export.create", j, expireAfter)
+}
+
+// noun names a job's kind in messages: "export", "restore".
+func noun(k Kind) string { return string(k) }
+
+// holdAction writes a job (an export or a restore) that waits for
+// approval, with its audit record (action.requested); Atlas is not called.
+func (s *Service) holdAction(ctx context.Context, u identity.User, o Origin, action string, j Job, expireAfter time.Duration) (Job, error) {
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID}
 	err := db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
 		created, err := s.store.insert(ctx, tx, j)
@@ -51,7 +60,7 @@ func (s *Service) hold(ctx context.Context, u identity.User, o Origin, j Job, ex
 			return err
 		}
 		t.JobID = j.ID
-		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: "export.create.requested", Target: t, Params: j.Params, Outcome: audit.OK, Message: msg, Origin: o})
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: action + ".requested", Target: t, Params: j.Params, Outcome: audit.OK, Message: msg, Origin: o})
 		return err
 	})
 	if errors.Is(err, errDuplicateKey) {
@@ -67,25 +76,39 @@ func (s *Service) hold(ctx context.Context, u identity.User, o Origin, j Job, ex
 // the approval is recorded and audited, then the export goes to Atlas.
 // Requesters cannot approve their own exports.
 func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID string) (Job, error) {
-	j, err := s.awaiting(ctx, u, o, "export.approve", jobID)
+	j, err := s.awaiting(ctx, u, o, "approve", jobID)
 	if err != nil {
 		return j, err
 	}
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
+	if j.Kind == KindRestore {
+		// The world may have moved while the restore waited: the approver
+		// must be allowed to replace the target's data too, and the target
+		// must still be IDLE.
+		if err := s.approvableRestore(ctx, u, o, &j); err != nil {
+			return j, err
+		}
+	}
 	err = db.Transact(ctx, s.store.pool, func(tx pgx.Tx) error {
 		if err := s.store.approve(ctx, tx, j, u); err != nil {
+			if isUniqueViolation(err, "jobs_one_restore_onto_target") {
+				return errRestoreInFlight
+			}
 			return err
 		}
 		msg := "approved by " + u.Display()
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: StateAwaitingApproval, To: StateRequested, Message: msg, Source: SourceUser}); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: "export.approve", Target: t, Outcome: audit.OK, Message: msg, Origin: o,
+		_, err = audit.Append(ctx, tx, audit.Event{Actor: u, Action: noun(j.Kind) + ".approve", Target: t, Outcome: audit.OK, Message: msg, Origin: o,
 			Params: map[string]any{"requestedBy": who(j.RequestedBy)}})
 		return err
 	})
 	if errors.Is(err, ErrMoved) {
-		return j, &RefusedError{Msg: "This export is no longer waiting for approval; reload the page to see what happened."}
+		return j, &RefusedError{Msg: "This " + noun(j.Kind) + " is no longer waiting for approval; reload the page to see what happened."}
+	}
+	if errors.Is(err, errRestoreInFlight) {
+		return j, &RefusedError{Msg: fmt.Sprintf("A restore onto %s is already under way; approve this one when it has ended.", j.TargetClusterName)}
 	}
 	if err != nil {
 		return j, err
@@ -97,6 +120,9 @@ func (s *Service) Approve(ctx context.Context, u identity.User, o Origin, jobID 
 	// approver with that request's origin (and whose export it is, in
 	// requestedBy). Atlas still sees the requester behind the export, in
 	// its custom data.
+	if j.Kind == KindRestore {
+		return s.call(ctx, u, o, "restore.create", j, s.createRestore(j))
+	}
 	return s.call(ctx, u, o, "export.create", j, s.createExport(j))
 }
 
@@ -128,19 +154,20 @@ func (s *Service) RejectOrWithdraw(ctx context.Context, u identity.User, o Origi
 }
 
 func (s *Service) endAwaiting(ctx context.Context, u identity.User, o Origin, jobID string, d Decision, reason string) (Job, error) {
-	action := "export.reject"
+	verb := "reject"
 	if d == DecisionWithdrawn {
-		action = "export.withdraw"
+		verb = "withdraw"
 	}
-	j, err := s.awaiting(ctx, u, o, action, jobID)
+	j, err := s.awaiting(ctx, u, o, verb, jobID)
 	if err != nil {
 		return j, err
 	}
+	action := noun(j.Kind) + "." + verb
 	if d == DecisionWithdrawn && u.Subject != j.RequestedBy.Subject {
-		return j, &RefusedError{Msg: "Only the person who asked for this export may withdraw it."}
+		return j, &RefusedError{Msg: "Only the person who asked for this " + noun(j.Kind) + " may withdraw it."}
 	}
 	if d == DecisionRejected && reason == "" {
-		return j, &ValidationError{Field: "reason", Msg: "Say why you reject this export; the requester sees it."}
+		return j, &ValidationError{Field: "reason", Msg: "Say why you reject this " + noun(j.Kind) + "; the requester sees it."}
 	}
 	msg := "rejected by " + u.Display() + ": " + reason
 	if d == DecisionWithdrawn {
@@ -148,7 +175,7 @@ func (s *Service) endAwaiting(ctx context.Context, u identity.User, o Origin, jo
 	}
 	err = s.cancelAwaiting(ctx, j, u, o, action, msg, d, reason)
 	if errors.Is(err, ErrMoved) {
-		return j, &RefusedError{Msg: "This export is no longer waiting for approval; reload the page to see what happened."}
+		return j, &RefusedError{Msg: "This " + noun(j.Kind) + " is no longer waiting for approval; reload the page to see what happened."}
 	}
 	if err != nil {
 		return j, err
@@ -156,28 +183,30 @@ func (s *Service) endAwaiting(ctx context.Context, u identity.User, o Origin, jo
 	return s.store.Get(ctx, j.ID)
 }
 
-// awaiting loads a job for an approval decision (action is export.approve,
-// export.reject or export.withdraw), checking the permission and the state, and auditing a
+// awaiting loads a job for an approval decision (verb is approve, reject
+// or withdraw; the audited action is the job's kind and the verb, e.g.
+// export.approve), checking the permission and the state, and auditing a
 // refusal. The requester may withdraw (reject) their own request, never
 // approve it.
-func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, action, jobID string) (Job, error) {
+func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, verb, jobID string) (Job, error) {
 	j, err := s.store.Get(ctx, jobID)
 	if err != nil {
 		return Job{}, err
 	}
+	action := noun(j.Kind) + "." + verb
 	t := audit.Target{ProjectID: j.ProjectID, ClusterName: j.ClusterName, SnapshotID: j.SnapshotID, JobID: j.ID}
 	deny := func(refusal error, outcome audit.Outcome) error {
 		aerr := audit.Log(ctx, s.store.pool, audit.Event{Actor: u, Action: action, Target: t, Outcome: outcome, Message: refusal.Error(), Origin: o})
 		return errors.Join(refusal, aerr)
 	}
-	withdrawing := action == "export.withdraw" && u.Subject == j.RequestedBy.Subject
+	withdrawing := verb == "withdraw" && u.Subject == j.RequestedBy.Subject
 	if !withdrawing {
 		if err := identity.Require(ctx, s.authz, u, j.ProjectID, identity.PermApprove); err != nil {
 			return Job{}, deny(err, audit.Denied)
 		}
 	}
 	if j.State != StateAwaitingApproval {
-		return Job{}, deny(&RefusedError{Msg: "This export is not waiting for approval."}, audit.Error)
+		return Job{}, deny(&RefusedError{Msg: "This " + noun(j.Kind) + " is not waiting for approval."}, audit.Error)
 	}
 	lapsed, err := s.store.approvalLapsed(ctx, j.ID)
 	if err != nil {
@@ -187,24 +216,28 @@ func (s *Service) awaiting(ctx context.Context, u identity.User, o Origin, actio
 		if err := s.lapse(ctx, j, o); err != nil && !errors.Is(err, ErrMoved) {
 			return Job{}, err
 		}
-		return Job{}, deny(&RefusedError{Msg: "The time to approve this export has passed; it was cancelled. Ask for it again if it is still needed."}, audit.Error)
+		return Job{}, deny(&RefusedError{Msg: "The time to approve this " + noun(j.Kind) + " has passed; it was cancelled. Ask for it again if it is still needed."}, audit.Error)
 	}
 	if !withdrawing && u.Subject == j.RequestedBy.Subject {
-		return Job{}, deny(&SelfApprovalError{}, audit.Denied)
+		return Job{}, deny(&SelfApprovalError{Kind: j.Kind}, audit.Denied)
 	}
 	return j, nil
 }
 
 // SelfApprovalError refuses an approval by the person who asked.
-type SelfApprovalError struct{}
+type SelfApprovalError struct{ Kind Kind }
 
-func (*SelfApprovalError) Error() string {
-	return "You asked for this export, so someone else must approve it."
+func (e *SelfApprovalError) Error() string {
+	k := e.Kind
+	if k == "" {
+		k = KindExport
+	}
+	return "You asked for this " + noun(k) + ", so someone else must approve it."
 }
 
 // lapse cancels an export nobody approved in time.
 func (s *Service) lapse(ctx context.Context, j Job, o Origin) error {
-	return s.cancelAwaiting(ctx, j, identity.System, o, "export.approval_expired", "approval lapsed: nobody approved it in time", DecisionLapsed, "")
+	return s.cancelAwaiting(ctx, j, identity.System, o, noun(j.Kind)+".approval_expired", "approval lapsed: nobody approved it in time", DecisionLapsed, "")
 }
 
 // cancelAwaiting ends a job waiting for approval with decision d (by u,

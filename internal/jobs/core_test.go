@@ -32,8 +32,8 @@ func TestStateMachineTable(t *testing.T) {
 	}
 	for _, k := range jobs.Kinds {
 		ends := []jobs.State{jobs.StateSucceeded, jobs.StateFailed}
-		if k == jobs.KindExport {
-			ends = append(ends, jobs.StateCancelled) // exports can be cancelled in Atlas
+		if k == jobs.KindExport || k == jobs.KindRestore {
+			ends = append(ends, jobs.StateCancelled) // exports and restores can be cancelled in Atlas
 			allow(k, jobs.StateAwaitingApproval, jobs.StateRequested, jobs.StateCancelled)
 			allow(k, jobs.StateRequested, jobs.StateAwaitingApproval)
 		}

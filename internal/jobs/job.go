@@ -19,10 +19,13 @@ const (
 	KindSnapshot  Kind = "snapshot"
 	KindExport    Kind = "export"
 	KindIngestion Kind = "ingestion"
+	// KindRestore restores a snapshot: onto a target cluster, whose data it
+	// replaces, or as download links.
+	KindRestore Kind = "restore"
 )
 
 // Kinds lists every kind, for filters.
-var Kinds = []Kind{KindSnapshot, KindExport, KindIngestion}
+var Kinds = []Kind{KindSnapshot, KindExport, KindIngestion, KindRestore}
 
 // State is a job's normalised state.
 type State string
@@ -84,7 +87,13 @@ type Job struct {
 	PipelineName   string
 	SnapshotID     string
 	ExportBucketID string
-	AtlasID        string
+	// DeliveryType, TargetProjectID and TargetClusterName describe a
+	// restore; ClusterName is then its source. The target is empty for a
+	// download.
+	DeliveryType      string
+	TargetProjectID   string
+	TargetClusterName string
+	AtlasID           string
 	Params         map[string]any
 	State          State
 	AtlasState     string

@@ -105,6 +105,11 @@ func (s *Service) find(ctx context.Context, j Job) (Change, []atlas.PipelineRun,
 				return c, nil, nil
 			}
 		}
+	case KindRestore:
+		c, found, err := s.findRestore(ctx, j)
+		if err != nil || found {
+			return c, nil, err
+		}
 	case KindIngestion:
 		// Runs carry no free text: the earliest run of this snapshot started
 		// after the job was written that no other job has claimed.

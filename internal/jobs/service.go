@@ -55,6 +55,8 @@ type Service struct {
 
 	// approvals, when set, holds some exports for a second person's approval.
 	approvals Approvals
+	// restores guards restores (approvals, onto itself); nil: the defaults.
+	restores RestorePolicy
 
 	// afterAtlasCall, when set, runs between the Atlas call and the second
 	// write; tests use it to simulate a crash there.

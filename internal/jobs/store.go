@@ -65,7 +65,8 @@ const jobColumns = `id::text, kind, project_id, COALESCE(cluster_name, ''), COAL
 	progress, error_code, error_message, requested_by_subject, requested_by_email, requested_by_name,
 	idempotency_key, created_at, updated_at, finished_at, next_poll_at, stalled, last_progress_at, unchanged_polls,
 	approval_expires_at, approved_by_subject, approved_by_email, approved_by_name, approved_at,
-	decision, decided_by_subject, decided_by_email, decided_by_name, decision_reason, version, request_fingerprint`
+	decision, decided_by_subject, decided_by_email, decided_by_name, decision_reason, version, request_fingerprint,
+	delivery_type, COALESCE(target_project_id, ''), COALESCE(target_cluster_name, '')`
 
 func scanJob(row pgx.Row) (Job, error) {
 	var j Job
@@ -75,7 +76,8 @@ func scanJob(row pgx.Row) (Job, error) {
 		&j.RequestedBy.Subject, &j.RequestedBy.Email, &j.RequestedBy.Name, &j.IdempotencyKey,
 		&j.CreatedAt, &j.UpdatedAt, &j.FinishedAt, &j.NextPollAt, &j.Stalled, &j.LastProgressAt, &j.UnchangedPolls,
 		&j.ApprovalExpiresAt, &j.ApprovedBy.Subject, &j.ApprovedBy.Email, &j.ApprovedBy.Name, &j.ApprovedAt,
-		&j.Decision, &j.DecidedBy.Subject, &j.DecidedBy.Email, &j.DecidedBy.Name, &j.DecisionReason, &j.Version, &j.RequestFingerprint)
+		&j.Decision, &j.DecidedBy.Subject, &j.DecidedBy.Email, &j.DecidedBy.Name, &j.DecisionReason, &j.Version, &j.RequestFingerprint,
+		&j.DeliveryType, &j.TargetProjectID, &j.TargetClusterName)
 	if err != nil {
 		return j, err
 	}
@@ -98,11 +100,14 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, j Job) (Job, error) {
 	}
 	row := tx.QueryRow(ctx, `
 		INSERT INTO jobs (kind, project_id, cluster_name, pipeline_name, snapshot_id, export_bucket_id, params,
-			requested_by_subject, requested_by_email, requested_by_name, idempotency_key, request_fingerprint, requested_by_process)
-		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $11, $12, NULLIF($13, '')::uuid)
+			requested_by_subject, requested_by_email, requested_by_name, idempotency_key, request_fingerprint, requested_by_process,
+			delivery_type, target_project_id, target_cluster_name)
+		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8, $9, $10, $11, $12, NULLIF($13, '')::uuid,
+			$14, NULLIF($15, ''), NULLIF($16, ''))
 		RETURNING `+jobColumns,
 		j.Kind, j.ProjectID, j.ClusterName, j.PipelineName, j.SnapshotID, j.ExportBucketID, params,
-		j.RequestedBy.Subject, j.RequestedBy.Email, j.RequestedBy.Name, j.IdempotencyKey, j.RequestFingerprint, s.process)
+		j.RequestedBy.Subject, j.RequestedBy.Email, j.RequestedBy.Name, j.IdempotencyKey, j.RequestFingerprint, s.process,
+		j.DeliveryType, j.TargetProjectID, j.TargetClusterName)
 	created, err := scanJob(row)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -111,6 +116,8 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, j Job) (Job, error) {
 			return j, errDuplicateKey
 		case "jobs_one_snapshot_in_flight":
 			return j, errSnapshotInFlight
+		case "jobs_one_restore_onto_target":
+			return j, errRestoreInFlight
 		}
 	}
 	if err != nil {
@@ -125,6 +132,7 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, j Job) (Job, error) {
 var (
 	errDuplicateKey     = errors.New("duplicate idempotency key")
 	errSnapshotInFlight = errors.New("snapshot in flight")
+	errRestoreInFlight  = errors.New("restore onto the target in flight")
 )
 
 func addEvent(ctx context.Context, tx pgx.Tx, e Event) error {
@@ -332,6 +340,9 @@ type Change struct {
 	ErrorCode  string
 	Message    string
 	Source     Source
+	// Downloads, when set, are a download restore's links, kept apart
+	// from everything pages, streams and the audit trail show.
+	Downloads *Downloads
 }
 
 // ApplyOptions say when a job is polled next and when it counts as stalled.
@@ -397,6 +408,11 @@ func (s *Store) Apply(ctx context.Context, tx pgx.Tx, j Job, c Change, o ApplyOp
 	}
 	if stateChanged {
 		if err := addEvent(ctx, tx, Event{JobID: j.ID, From: j.State, To: c.To, AtlasState: c.AtlasState, Progress: c.Progress, Message: c.Message, Source: c.Source}); err != nil {
+			return false, err
+		}
+	}
+	if c.Downloads != nil {
+		if err := saveDownloads(ctx, tx, j.ID, *c.Downloads); err != nil {
 			return false, err
 		}
 	}

@@ -28,6 +28,16 @@ var transitions = map[Kind]map[State][]State{
 		StateQueued:           {StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled},
 		StateRunning:          {StateRunning, StateSucceeded, StateFailed, StateCancelled},
 	},
+	KindRestore: {
+		// Held for approval as exports are; cancelled in Atlas (by a person
+		// from its page) while queued or running.
+		StateRequested:        {StateAwaitingApproval, StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled, StateUnknown},
+		StateAwaitingApproval: {StateRequested, StateCancelled},
+		StateUnknown:          {StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled},
+		StateSubmitted:        {StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled},
+		StateQueued:           {StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled},
+		StateRunning:          {StateRunning, StateSucceeded, StateFailed, StateCancelled},
+	},
 	KindIngestion: {
 		StateRequested: {StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed, StateUnknown},
 		StateUnknown:   {StateSubmitted, StateQueued, StateRunning, StateSucceeded, StateFailed},

@@ -14,6 +14,14 @@
 //	  - project: 65a1b2c3d4e5f60718293a01
 //	    exports: true                       # a second person approves each export
 //	    expire_after: 24h                   # unapproved exports lapse after this
+//	restores:                               # see RestoreRule
+//	  - project: "*"
+//	    approval: [automated, pointInTime]
+//	drills:                                 # see Drill
+//	  - project: 65a1b2c3d4e5f60718293a01
+//	    cluster: Cluster0
+//	    target: payments-scratch
+//	    every: 168h
 //
 // Deny by default: a person no grant names sees nothing.
 package policy
@@ -95,6 +103,8 @@ const DefaultApprovalExpiry = 24 * time.Hour
 type Policy struct {
 	Grants    []Grant
 	Approvals []Approval
+	Restores  []RestoreRule
+	Drills    []Drill
 	// Digest identifies the file's content, for the reload audit record.
 	Digest string
 }
@@ -115,6 +125,8 @@ var projectID = regexp.MustCompile(`^([a-f0-9]{24}|\*)$`)
 type fileYAML struct {
 	Grants    []grantYAML    `yaml:"grants"`
 	Approvals []approvalYAML `yaml:"approvals"`
+	Restores  []restoreYAML  `yaml:"restores"`
+	Drills    []drillYAML    `yaml:"drills"`
 }
 
 type grantYAML struct {
@@ -192,6 +204,8 @@ func Parse(file string, src []byte) (*Policy, error) {
 		}
 		p.Approvals = append(p.Approvals, Approval{Project: a.Project, Exports: a.Exports, ExpireAfter: expire})
 	}
+	p.Restores = parseRestores(doc.Restores, items(&root, "restores"), fail)
+	p.Drills = parseDrills(doc.Drills, items(&root, "drills"), fail)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,19 @@ func (c *Current) VisibleProjects(ctx context.Context, u identity.User) ([]strin
 	return c.Policy().VisibleProjects(ctx, u)
 }
 
+// RestoreApproval asks the policy in force.
+func (c *Current) RestoreApproval(project, delivery string) (bool, time.Duration) {
+	return c.Policy().RestoreApproval(project, delivery)
+}
+
+// RestoreOntoItself asks the policy in force.
+func (c *Current) RestoreOntoItself(project string) bool {
+	return c.Policy().RestoreOntoItself(project)
+}
+
+// Drills are the drills of the policy in force.
+func (c *Current) Drills() []Drill { return c.Policy().Drills }
+
 // ExportApproval asks the policy in force.
 func (c *Current) ExportApproval(project string) (bool, time.Duration) {
 	return c.Policy().ExportApproval(project)

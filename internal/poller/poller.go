@@ -368,7 +368,7 @@ func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, 
 		p.recordRuns(ctx, t, runs)
 		return out, nil
 	}
-	var snapshots, exports bool
+	var snapshots, exports, restores bool
 	clusterType := atlas.ClusterReplicaSet
 	for _, j := range t.jobs {
 		switch j.Kind {
@@ -379,6 +379,8 @@ func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, 
 			}
 		case jobs.KindExport:
 			exports = true
+		case jobs.KindRestore:
+			restores = true
 		}
 	}
 	if snapshots {
@@ -401,6 +403,15 @@ func (p *Poller) fetch(ctx context.Context, t *target) (map[string]jobs.Change, 
 			list = append(list, e)
 		}
 		p.recordExports(ctx, t, list)
+	}
+	if restores {
+		// A restore is listed under its source cluster.
+		for r, err := range p.atlas.RestoreJobs.All(ctx, t.projectID, t.name) {
+			if err != nil {
+				return nil, err
+			}
+			out[r.ID] = jobs.RestoreChange(r)
+		}
 	}
 	return out, nil
 }
