@@ -94,20 +94,20 @@ type Job struct {
 	TargetProjectID   string
 	TargetClusterName string
 	AtlasID           string
-	Params         map[string]any
-	State          State
-	AtlasState     string
-	Progress       Progress
-	ErrorCode      string
-	ErrorMessage   string
-	RequestedBy    identity.User
-	IdempotencyKey string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	FinishedAt     *time.Time
-	NextPollAt     *time.Time
-	Stalled        bool
-	LastProgressAt time.Time
+	Params            map[string]any
+	State             State
+	AtlasState        string
+	Progress          Progress
+	ErrorCode         string
+	ErrorMessage      string
+	RequestedBy       identity.User
+	IdempotencyKey    string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	FinishedAt        *time.Time
+	NextPollAt        *time.Time
+	Stalled           bool
+	LastProgressAt    time.Time
 	// UnchangedPolls counts polls in a row that saw no change (for backoff).
 	UnchangedPolls int
 	// ApprovalExpiresAt is when an export awaiting approval lapses.

@@ -465,7 +465,9 @@ type Downloads struct {
 }
 
 // Expired reports whether the links have lapsed at now.
-func (d Downloads) Expired(now time.Time) bool { return !d.ExpiresAt.IsZero() && !now.Before(d.ExpiresAt) }
+func (d Downloads) Expired(now time.Time) bool {
+	return !d.ExpiresAt.IsZero() && !now.Before(d.ExpiresAt)
+}
 
 func saveDownloads(ctx context.Context, tx pgx.Tx, jobID string, d Downloads) error {
 	var expires *time.Time
