@@ -230,7 +230,7 @@ func (s *Server) triggerPipeline(c *call) (any, error) {
 		PipelineID:          pl.ID,
 		GroupID:             p.ID,
 		SnapshotID:          sn.ID,
-		CreatedAt:           c.now.Truncate(time.Second),
+		CreatedAt:           c.now, // whole seconds only in answers
 		Retention:           retention,
 		SnapshotCreatedAt:   sn.CreatedAt,
 		BackupFrequencyType: freq,

@@ -48,7 +48,9 @@ func (s *Server) takeSnapshot(c *call) (any, error) {
 	if req.RetentionInDays != nil {
 		retention = time.Duration(*req.RetentionInDays) * 24 * time.Hour
 	}
-	now := c.now.Truncate(time.Second)
+	// Kept to the nanosecond: at high speeds a second cut off would be
+	// minutes of progress. Answers show whole seconds, as Atlas does.
+	now := c.now
 	sn := Snapshot{
 		ID:           s.newIDLocked(),
 		GroupID:      p.ID,

@@ -253,7 +253,9 @@ func (s *Server) createRestore(c *call) (any, error) {
 	if !cl.BackupEnabled {
 		return nil, newError(http.StatusBadRequest, "BACKUP_JOB_NOT_FOUND", "Backups are not enabled for this cluster.")
 	}
-	now := c.now.Truncate(time.Second)
+	// Kept to the nanosecond: at high speeds a second cut off would be
+	// minutes of progress. Answers show whole seconds, as Atlas does.
+	now := c.now
 	job := RestoreJob{
 		GroupID: p.ID, ClusterName: cl.Name, DeliveryType: delivery, CreatedAt: now,
 	}
