@@ -83,9 +83,23 @@ func problemOf(err error) *Problem {
 		self   *jobs.SelfApprovalError
 		aerr   *jobs.AtlasError
 		apiErr *atlas.Error
+		unrec  *jobs.NotRecordedError
+		unav   *jobs.UnavailableError
 	)
 	switch {
 	case errors.As(err, &p):
+		return p
+	case errors.As(err, &unrec):
+		// Atlas has it; repeating the request (same key) finds the job.
+		p := problem(http.StatusServiceUnavailable, "not-recorded", "Atlas has the request; Snapdesk will record it when its database is back",
+			"Repeat the request with the same Idempotency-Key in a minute to get the job.")
+		p.JobID, p.cause = unrec.Job.ID, err
+		p.headers = map[string]string{"Retry-After": "30"}
+		return p
+	case errors.As(err, &unav):
+		p := problem(http.StatusServiceUnavailable, "unavailable", "Snapdesk cannot reach its database", unav.Msg)
+		p.cause = err
+		p.headers = map[string]string{"Retry-After": "30"}
 		return p
 	case errors.As(err, &verr):
 		return invalid(verr.Field, verr.Msg)
