@@ -78,6 +78,8 @@ type cli struct {
 	json        bool
 	// tty: progress is redrawn in place on the terminal.
 	tty bool
+	// shown is the progress line last shown (a log gets a line per change).
+	shown string
 }
 
 // exitError carries the exit code of a failed run.
@@ -629,6 +631,10 @@ func (c *cli) progress(j job) {
 	} else if j.Progress.Phase != "" {
 		line += " (" + j.Progress.Phase + ")"
 	}
+	if line == c.shown {
+		return
+	}
+	c.shown = line
 	if c.tty {
 		fmt.Fprintf(c.errOut, "\r\033[K%s", line)
 		return
