@@ -14,6 +14,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/live"
 )
 
 type person struct {
@@ -165,9 +166,9 @@ func (a *API) getJob(c echo.Context) error {
 	}
 	ctx, u := c.Request().Context(), user(c)
 	// Subscribed before the first read, so a change in between is not missed.
-	var changes <-chan string
+	var changes <-chan live.Update
 	if wait > 0 {
-		ch, unsubscribe := a.live.Subscribe()
+		ch, unsubscribe := a.live.Subscribe(func(ch live.Change) bool { return ch.ID == id })
 		defer unsubscribe()
 		changes = ch
 	}
@@ -202,7 +203,7 @@ func (a *API) getJob(c echo.Context) error {
 // notification (a subscriber too slow to keep up may miss one).
 const recheck = 5 * time.Second
 
-func (a *API) waitForChange(c echo.Context, id, since string, wait time.Duration, changes <-chan string,
+func (a *API) waitForChange(c echo.Context, id, since string, wait time.Duration, changes <-chan live.Update,
 	read func() ([]byte, jobs.Job, error), body []byte) ([]byte, error) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
@@ -216,9 +217,9 @@ func (a *API) waitForChange(c echo.Context, id, since string, wait time.Duration
 			return body, nil
 		case <-deadline.C:
 			return body, nil
-		case changed := <-changes:
-			if changed != id {
-				continue
+		case _, open := <-changes: // only this job's changes
+			if !open { // shutting down
+				return body, nil
 			}
 		case <-tick.C:
 		}

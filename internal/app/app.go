@@ -275,6 +275,9 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		// No WriteTimeout: live pages hold server-sent event streams open.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for requests to finish but does not cancel them, and
+	// an event stream never finishes on its own: end every stream first.
+	srv.RegisterOnShutdown(hub.Close)
 	ln := opts.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", cfg.HTTPAddr)

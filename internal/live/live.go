@@ -1,12 +1,19 @@
 // Package live carries job changes from Postgres to open pages: one
 // connection per process LISTENs on the jobs channel, and every subscriber
-// (a server-sent events stream) gets each changed job's id. Because the
+// (a server-sent events stream) gets the changes it follows. Because the
 // notification comes through Postgres, a change recorded by any replica's
 // poller reaches the pages served by every replica.
+//
+// The cost of a change must not grow with the number of open pages: the
+// notification names the job's project, cluster and pipeline, so the hub
+// hands a change only to the streams that follow it, without reading
+// anything; and the streams that do share one Update, whose Load reads
+// what they need once for all of them.
 package live
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,39 +21,130 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Channel is the Postgres notification channel job changes are published on;
-// the payload is the job's id.
+// Channel is the Postgres notification channel job changes are published
+// on; the payload is a Change in JSON (migrations/00038).
 const Channel = "snapdesk_jobs"
+
+// Change is what a notification says about a changed job: enough to
+// decide who follows it without reading the job.
+type Change struct {
+	ID           string `json:"id"`
+	ProjectID    string `json:"project"`
+	ClusterName  string `json:"cluster"`
+	PipelineName string `json:"pipeline"`
+}
+
+// ParseChange reads a notification's payload. A bare id (the payload
+// before migration 00038) is a change with only its id.
+func ParseChange(payload string) Change {
+	var c Change
+	if err := json.Unmarshal([]byte(payload), &c); err != nil || c.ID == "" {
+		return Change{ID: payload}
+	}
+	return c
+}
+
+// Update is one change as handed to every subscriber that follows it.
+// Copies share one memo, so Load runs each key's read once per change
+// for the whole process.
+type Update struct {
+	Change
+	memo *memo
+}
+
+type memo struct {
+	mu      sync.Mutex
+	results map[string]*result
+}
+
+type result struct {
+	done chan struct{}
+	v    any
+	err  error
+}
+
+// Load returns fn's result for key, calling fn only once for this change
+// however many subscribers ask; the others wait for it. fn must not
+// depend on one subscriber's request (its context may end first).
+func (u Update) Load(key string, fn func() (any, error)) (any, error) {
+	if u.memo == nil {
+		return fn()
+	}
+	u.memo.mu.Lock()
+	r, ok := u.memo.results[key]
+	if !ok {
+		r = &result{done: make(chan struct{})}
+		u.memo.results[key] = r
+	}
+	u.memo.mu.Unlock()
+	if !ok {
+		r.v, r.err = fn()
+		close(r.done)
+	}
+	<-r.done
+	return r.v, r.err
+}
 
 // Hub fans notifications out to subscribers.
 type Hub struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	subs map[chan string]struct{}
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	closed bool
+}
+
+type subscriber struct {
+	ch   chan Update
+	want func(Change) bool
 }
 
 // NewHub returns a hub; Run starts listening.
 func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
-	return &Hub{pool: pool, log: log, subs: map[chan string]struct{}{}}
+	return &Hub{pool: pool, log: log, subs: map[*subscriber]struct{}{}}
 }
 
-// Subscribe returns a channel of changed job ids and a function that ends
-// the subscription. A subscriber too slow to keep up misses ids rather than
-// holding up the others (the page catches up on its next event or reload).
-func (h *Hub) Subscribe() (<-chan string, func()) {
-	ch := make(chan string, 64)
+// Subscribe returns a channel of the changes want accepts (want is called
+// for every change, from the hub's goroutine: it must be quick and must
+// not block) and a function that ends the subscription. A subscriber too
+// slow to keep up misses changes rather than holding up the others (the
+// page catches up on its next event or reload). The channel is closed when
+// the hub closes (graceful shutdown): the stream should end then.
+func (h *Hub) Subscribe(want func(Change) bool) (<-chan Update, func()) {
+	s := &subscriber{ch: make(chan Update, 64), want: want}
 	h.mu.Lock()
-	h.subs[ch] = struct{}{}
+	if h.closed {
+		h.mu.Unlock()
+		close(s.ch)
+		return s.ch, func() {}
+	}
+	h.subs[s] = struct{}{}
 	h.mu.Unlock()
 	var once sync.Once
-	return ch, func() {
+	return s.ch, func() {
 		once.Do(func() {
 			h.mu.Lock()
-			delete(h.subs, ch)
+			if _, ok := h.subs[s]; ok {
+				delete(h.subs, s)
+				close(s.ch)
+			}
 			h.mu.Unlock()
 		})
+	}
+}
+
+// Close ends every subscription (their channels close) and refuses new
+// ones. The server calls it when shutting down: http.Server.Shutdown does
+// not cancel the requests it waits for, so open event streams would
+// otherwise hold shutdown for its whole timeout.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		close(s.ch)
+		delete(h.subs, s)
 	}
 }
 
@@ -57,12 +155,18 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
-func (h *Hub) publish(id string) {
+// Publish hands c to the subscribers that follow it; the database's
+// notifications come through it, and tests may call it directly.
+func (h *Hub) Publish(c Change) {
+	u := Update{Change: c, memo: &memo{results: map[string]*result{}}}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs {
+	for s := range h.subs {
+		if s.want != nil && !s.want(c) {
+			continue
+		}
 		select {
-		case ch <- id:
+		case s.ch <- u:
 		default:
 		}
 	}
@@ -102,6 +206,6 @@ func (h *Hub) listen(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		h.publish(n.Payload)
+		h.Publish(ParseChange(n.Payload))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,9 +20,9 @@ func TestNotificationsReachEverySubscriber(t *testing.T) {
 	defer cancel()
 	go hub.Run(ctx)
 
-	a, endA := hub.Subscribe()
+	a, endA := hub.Subscribe(nil)
 	defer endA()
-	b, endB := hub.Subscribe()
+	b, endB := hub.Subscribe(nil)
 	defer endB()
 
 	// LISTEN starts asynchronously: publish until the first one arrives.
@@ -42,12 +44,14 @@ func TestNotificationsReachEverySubscriber(t *testing.T) {
 	drain(a)
 	drain(b)
 
-	if _, err := pool.Exec(ctx, `SELECT pg_notify($1, 'job-42')`, live.Channel); err != nil {
+	payload := `{"id":"job-42","project":"p1","cluster":"c1","pipeline":""}`
+	if _, err := pool.Exec(ctx, `SELECT pg_notify($1, $2)`, live.Channel, payload); err != nil {
 		t.Fatal(err)
 	}
-	for name, ch := range map[string]<-chan string{"a": a, "b": b} {
-		if id := next(t, ch, "job-42"); id != "job-42" {
-			t.Errorf("subscriber %s got %q", name, id)
+	want := live.Change{ID: "job-42", ProjectID: "p1", ClusterName: "c1"}
+	for name, ch := range map[string]<-chan live.Update{"a": a, "b": b} {
+		if got := next(t, ch, "job-42"); got != want {
+			t.Errorf("subscriber %s got %+v, want %+v", name, got, want)
 		}
 	}
 
@@ -57,7 +61,69 @@ func TestNotificationsReachEverySubscriber(t *testing.T) {
 	}
 }
 
-func drain(ch <-chan string) {
+// TestChangesGoOnlyToFollowersAndAreReadOnce: a change reaches only the
+// subscribers that follow it, and all of them share one read.
+func TestChangesGoOnlyToFollowersAndAreReadOnce(t *testing.T) {
+	hub := live.NewHub(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	const followers, others = 200, 800
+	var subs []<-chan live.Update
+	for i := range followers + others {
+		follows := i < followers
+		ch, end := hub.Subscribe(func(c live.Change) bool { return follows && c.ClusterName == "c1" })
+		defer end()
+		subs = append(subs, ch)
+	}
+	hub.Publish(live.Change{ID: "j1", ProjectID: "p1", ClusterName: "c1"})
+	var reads atomic.Int32
+	var wg sync.WaitGroup
+	for i, ch := range subs {
+		select {
+		case up := <-ch:
+			if i >= followers {
+				t.Fatalf("subscriber %d does not follow the cluster but got %+v", i, up.Change)
+			}
+			wg.Go(func() {
+				v, err := up.Load("job", func() (any, error) {
+					reads.Add(1)
+					time.Sleep(10 * time.Millisecond)
+					return "the job", nil
+				})
+				if v != "the job" || err != nil {
+					t.Errorf("Load = %v, %v", v, err)
+				}
+			})
+		default:
+			if i < followers {
+				t.Fatalf("follower %d got nothing", i)
+			}
+		}
+	}
+	wg.Wait()
+	if n := reads.Load(); n != 1 {
+		t.Errorf("%d followers made %d reads of the changed job, want 1", followers, n)
+	}
+}
+
+// TestCloseEndsEverySubscription: at shutdown every stream's channel closes.
+func TestCloseEndsEverySubscription(t *testing.T) {
+	hub := live.NewHub(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ch, end := hub.Subscribe(nil)
+	defer end()
+	hub.Close()
+	if _, open := <-ch; open {
+		t.Error("subscription still open after Close")
+	}
+	late, endLate := hub.Subscribe(nil)
+	defer endLate()
+	if _, open := <-late; open {
+		t.Error("a subscription after Close is open")
+	}
+	if n := hub.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers after Close", n)
+	}
+}
+
+func drain(ch <-chan live.Update) {
 	for {
 		select {
 		case <-ch:
@@ -67,19 +133,19 @@ func drain(ch <-chan string) {
 	}
 }
 
-// next returns want once it arrives, skipping leftover warm-up ids.
-func next(t *testing.T, ch <-chan string, want string) string {
+// next returns the change of job want once it arrives, skipping leftover warm-up ones.
+func next(t *testing.T, ch <-chan live.Update, want string) live.Change {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
-		case id := <-ch:
-			if id == want {
-				return id
+		case up := <-ch:
+			if up.ID == want {
+				return up.Change
 			}
 		case <-timeout:
 			t.Fatalf("%s not received", want)
-			return ""
+			return live.Change{}
 		}
 	}
 }

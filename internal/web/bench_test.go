@@ -183,7 +183,7 @@ func benchServer(b *testing.B, pool *pgxpool.Pool, times *serverTimes) *httptest
 
 // benchSignIn returns a client with a session of its own, signed in as
 // the seeded user key through the development sign-in page.
-func benchSignIn(b *testing.B, base string, transport http.RoundTripper, key string) *http.Client {
+func benchSignIn(b testing.TB, base string, transport http.RoundTripper, key string) *http.Client {
 	b.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Transport: transport,

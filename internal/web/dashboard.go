@@ -233,6 +233,15 @@ func (h *Handler) lineage(c echo.Context, j jobs.Job) (views.Lineage, error) {
 	if err != nil {
 		return l, err
 	}
+	return lineageOf(j, related), nil
+}
+
+// lineageOf is the lineage of j from the jobs about its snapshot.
+func lineageOf(j jobs.Job, related []jobs.Job) views.Lineage {
+	var l views.Lineage
+	if j.SnapshotID == "" {
+		return l
+	}
 	l.Snapshot = &views.Snapshot{ID: j.SnapshotID}
 	if at, ok := j.Params[jobs.ParamSnapshotTakenAt].(string); ok {
 		l.Snapshot.CreatedAt, _ = time.Parse(time.RFC3339, at)
@@ -248,7 +257,7 @@ func (h *Handler) lineage(c echo.Context, j jobs.Job) (views.Lineage, error) {
 			l.Ingestions = append(l.Ingestions, jobView(r))
 		}
 	}
-	return l, nil
+	return l
 }
 
 func notFound() error {

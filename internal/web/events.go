@@ -1,20 +1,34 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
+
+// liveReadTimeout bounds the shared read of a changed job: it runs on
+// behalf of every stream that follows the job, not of one request.
+const liveReadTimeout = 10 * time.Second
 
 // events streams server-sent events: for every change of a job the page
 // follows (and the user may see), its row cells, its badge, the status
 // cell of the snapshot or pipeline run it is about (once Atlas answered)
 // and, on the job's own page, its details. htmx's SSE extension swaps them
 // in and reconnects on its own.
+//
+// A change costs the database at most two reads per process, whatever the
+// number of open streams: streams are picked by the notification's job id,
+// project, cluster and pipeline and the person's permission before
+// anything is read, and the streams picked share one read of the job (and
+// one of its details, for those showing the job's own page).
 func (h *Handler) events(c echo.Context) error {
 	l, err := form.ParseLive(c.QueryParams())
 	if err != nil {
@@ -24,17 +38,27 @@ func (h *Handler) events(c echo.Context) error {
 		return &Error{Status: http.StatusServiceUnavailable, Msg: "Live updates are not available."}
 	}
 	ctx := c.Request().Context()
+	u := currentUser(c)
+	authz := h.jobs.Authorizer()
+	// Called by the hub for every change: no I/O. A change naming no
+	// project (an old payload) is let through and checked after the read.
+	follows := func(ch live.Change) bool {
+		if ch.ProjectID == "" {
+			return ch.ID != ""
+		}
+		return l.Follows(ch.ID, ch.ProjectID, ch.ClusterName, ch.PipelineName) &&
+			authz.Can(ctx, u, ch.ProjectID, identity.PermView)
+	}
+	updates, stop := h.live.Subscribe(follows)
+	defer stop()
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
-	ids, stop := h.live.Subscribe()
-	defer stop()
 	keepAlive := time.NewTicker(20 * time.Second)
 	defer keepAlive.Stop()
-	u := currentUser(c)
 	for {
 		select {
 		case <-ctx.Done():
@@ -44,38 +68,86 @@ func (h *Handler) events(c echo.Context) error {
 				return nil
 			}
 			w.Flush()
-		case id := <-ids:
-			j, err := h.jobs.ViewJob(ctx, u, id)
-			if err != nil || !l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) {
-				continue
-			}
-			v := jobView(j)
-			if err := views.WriteEvent(ctx, w, views.RowEvent(id), views.JobCells(v)); err != nil {
+		case up, open := <-updates:
+			if !open { // the server is shutting down; htmx reconnects elsewhere
 				return nil
 			}
-			if err := views.WriteEvent(ctx, w, views.BadgeEvent(id), views.JobBadge(v)); err != nil {
+			if err := h.sendChange(ctx, w, l, u, up); err != nil {
 				return nil
-			}
-			if s, ok := snapshotLive(j); ok {
-				if err := views.WriteEvent(ctx, w, views.SnapshotEvent(id), views.SnapshotStatus(s)); err != nil {
-					return nil
-				}
-			}
-			if r, ok := runLive(j); ok {
-				if err := views.WriteEvent(ctx, w, views.RunEvent(id), views.RunStatus(r)); err != nil {
-					return nil
-				}
-			}
-			if l.Detail == id {
-				events, err := h.jobs.Store().Events(ctx, id)
-				if err == nil {
-					lineage, _ := h.lineage(c, j)
-					if err := views.WriteEvent(ctx, w, views.DetailEvent(id), views.JobLive(jobDetail(j, events, lineage))); err != nil {
-						return nil
-					}
-				}
 			}
 			w.Flush()
 		}
 	}
+}
+
+// sendChange writes the events of one change the stream follows; an error
+// means the stream is gone.
+func (h *Handler) sendChange(ctx context.Context, w http.ResponseWriter, l form.Live, u identity.User, up live.Update) error {
+	id := up.ID
+	if l.Detail == id {
+		d, err := h.changedDetail(up)
+		if err != nil || !h.mayFollow(ctx, l, u, d.Job) {
+			return nil
+		}
+		if err := h.writeJobEvents(ctx, w, d.Job); err != nil {
+			return err
+		}
+		return views.WriteEvent(ctx, w, views.DetailEvent(id), views.JobLive(jobDetail(d.Job, d.Events, lineageOf(d.Job, d.Related))))
+	}
+	j, err := h.changedJob(up)
+	if err != nil || !h.mayFollow(ctx, l, u, j) {
+		return nil
+	}
+	return h.writeJobEvents(ctx, w, j)
+}
+
+// mayFollow checks, once the job is read, what the notification could not
+// say for sure.
+func (h *Handler) mayFollow(ctx context.Context, l form.Live, u identity.User, j jobs.Job) bool {
+	return l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) && h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermView)
+}
+
+// changedJob is the changed job, read once for every stream of this process.
+func (h *Handler) changedJob(up live.Update) (jobs.Job, error) {
+	v, err := up.Load("job", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
+		defer cancel()
+		return h.jobs.Store().Get(ctx, up.ID)
+	})
+	j, _ := v.(jobs.Job)
+	return j, err
+}
+
+// changedDetail is the changed job with its history and lineage, read once
+// (one transaction) for every stream of this process showing its page.
+func (h *Handler) changedDetail(up live.Update) (jobs.Detail, error) {
+	v, err := up.Load("detail", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
+		defer cancel()
+		return h.jobs.Store().ReadDetail(ctx, up.ID)
+	})
+	d, _ := v.(jobs.Detail)
+	return d, err
+}
+
+// writeJobEvents writes the row, badge and snapshot or run status of j.
+func (h *Handler) writeJobEvents(ctx context.Context, w http.ResponseWriter, j jobs.Job) error {
+	v := jobView(j)
+	if err := views.WriteEvent(ctx, w, views.RowEvent(j.ID), views.JobCells(v)); err != nil {
+		return err
+	}
+	if err := views.WriteEvent(ctx, w, views.BadgeEvent(j.ID), views.JobBadge(v)); err != nil {
+		return err
+	}
+	if s, ok := snapshotLive(j); ok {
+		if err := views.WriteEvent(ctx, w, views.SnapshotEvent(j.ID), views.SnapshotStatus(s)); err != nil {
+			return err
+		}
+	}
+	if r, ok := runLive(j); ok {
+		if err := views.WriteEvent(ctx, w, views.RunEvent(j.ID), views.RunStatus(r)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

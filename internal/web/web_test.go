@@ -124,6 +124,9 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	// Registered after the hub's cleanup, so it runs first: open event
 	// streams end before the hub does.
 	tb.Cleanup(a.Server.Close)
+	// As in production (app.Serve), streams end before the server closes,
+	// which waits for them.
+	tb.Cleanup(a.Hub.Close)
 	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	if o.provider != nil {
