@@ -31,7 +31,9 @@ CREATE TRIGGER jobs_notify_update AFTER UPDATE ON jobs FOR EACH ROW
         OR OLD.finished_at IS DISTINCT FROM NEW.finished_at
         OR OLD.approval_expires_at IS DISTINCT FROM NEW.approval_expires_at
         OR OLD.approved_by_subject IS DISTINCT FROM NEW.approved_by_subject
-        OR OLD.approved_at IS DISTINCT FROM NEW.approved_at)
+        OR OLD.approved_at IS DISTINCT FROM NEW.approved_at
+        OR OLD.decision IS DISTINCT FROM NEW.decision
+        OR OLD.decision_reason IS DISTINCT FROM NEW.decision_reason)
     EXECUTE FUNCTION jobs_notify();
 
 -- +goose Down
