@@ -465,6 +465,9 @@ type JobsView struct {
 	Projects []Project
 	Jobs     []Job
 	Pager    Pager
+	// Sort is the list's order (form.ParseJobSort); its column headers
+	// link to the other orders.
+	Sort form.JobSort
 }
 
 // JobView is one job's page.

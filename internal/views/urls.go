@@ -102,3 +102,52 @@ func withQuery(base string, q url.Values, keys []string, page int) string {
 
 // RefreshURL is where a project's Refresh button posts.
 func RefreshURL(groupID string) string { return ProjectURL(groupID) + "/refresh" }
+
+// jobListKeys are the /jobs query parameters a pager carries: the filters
+// and the order.
+var jobListKeys = append(append([]string{}, form.JobFilterKeys...), form.QuerySort)
+
+// sortURL is /jobs with the filters of q, ordered by key: the default
+// direction first (newest first for times, A to Z otherwise), the other
+// way round when the list is already ordered by key. Page 1.
+func sortURL(q url.Values, cur form.JobSort, key string) string {
+	next := form.JobSort{Key: key, Desc: key == form.SortRequested}
+	if cur.Key == key {
+		next.Desc = !cur.Desc
+	}
+	v := url.Values{}
+	for _, k := range form.JobFilterKeys {
+		if s := q.Get(k); s != "" {
+			v.Set(k, s)
+		}
+	}
+	if next != form.DefaultJobSort {
+		v.Set(form.QuerySort, next.String())
+	}
+	if len(v) == 0 {
+		return JobsURL
+	}
+	return JobsURL + "?" + v.Encode()
+}
+
+func ariaSort(cur form.JobSort, key string) string {
+	switch {
+	case cur.Key != key:
+		return "none"
+	case cur.Desc:
+		return "descending"
+	default:
+		return "ascending"
+	}
+}
+
+func sortArrow(cur form.JobSort, key string) string {
+	switch {
+	case cur.Key != key:
+		return ""
+	case cur.Desc:
+		return " ↓"
+	default:
+		return " ↑"
+	}
+}

@@ -100,6 +100,18 @@ func (h *Handler) jobsList(c echo.Context) error {
 	if f.State == form.StateStalled {
 		filter.State, filter.Stalled = "", true
 	}
+	// Sorted on the server, so a sorted list is a stable URL (?sort=state).
+	sort, serrs := form.ParseJobSort(q)
+	for k, msg := range serrs {
+		if errs == nil {
+			errs = form.Errors{}
+		}
+		errs[k] = msg
+	}
+	filter.Sort = jobs.Sort{Column: sort.Key, Asc: !sort.Desc}
+	if sort.Key == form.SortRequested {
+		filter.Sort.Column = ""
+	}
 	page := max(f.Page, 1)
 	list, more, err := h.jobs.Store().List(c.Request().Context(), filter, page, 50)
 	if err != nil {
@@ -107,6 +119,7 @@ func (h *Handler) jobsList(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.JobsPage(views.JobsView{
 		Page: h.page(c, "Jobs", "jobs"), Filter: q, FilterErrors: errs, Jobs: jobViews(list), Pager: views.Pager{Page: page, HasNext: more},
+		Sort: sort,
 	}))
 }
 
