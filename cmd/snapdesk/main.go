@@ -50,7 +50,10 @@ const usage = `snapdesk: Snapdesk's command-line client (SNAPDESK_URL, SNAPDESK_
   snapdesk snapshot take --project ID --cluster NAME [--description TEXT] [--retention-days N] [--wait]
   snapdesk export --project ID --cluster NAME --snapshot ID --bucket ID [--custom KEY=VALUE]... [--wait]
   snapdesk ingest --project ID --pipeline NAME --snapshot ID [--retention UNITS:N] [--wait]
+  snapdesk restore --project ID --cluster NAME --delivery automated|download|pointInTime [--snapshot ID]
+                   [--target-project ID --target-cluster NAME --confirm NAME] [--point-in-time RFC3339] [--wait]
   snapdesk jobs get ID
+  snapdesk jobs downloads ID
   snapdesk jobs watch ID
   snapdesk jobs list [--project ID] [--kind KIND] [--state STATE]
   snapdesk jobs approve|cancel ID
@@ -147,7 +150,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlags(cmd, &c, stderr)
 	var (
 		project, cluster, description, snapshot, bucket, pipeline, retention, kind, state, reason string
-		via                                                                                       string
+		via, delivery, targetProject, targetCluster, confirm, pointInTime                         string
 		retentionDays                                                                             int
 		custom                                                                                    multi
 	)
@@ -168,6 +171,15 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fs.StringVar(&pipeline, "pipeline", "", "Data Lake pipeline name")
 		fs.StringVar(&snapshot, "snapshot", "", "snapshot id")
 		fs.StringVar(&retention, "retention", "", "dataset retention, UNITS:N with UNITS DAYS, WEEKS or MONTHS (default: the pipeline's)")
+	case "restore":
+		fs.StringVar(&project, "project", "", "Atlas project id of the source cluster")
+		fs.StringVar(&cluster, "cluster", "", "source cluster name")
+		fs.StringVar(&snapshot, "snapshot", "", "snapshot id (not for pointInTime)")
+		fs.StringVar(&delivery, "delivery", "", "automated (onto a cluster), download (links) or pointInTime")
+		fs.StringVar(&targetProject, "target-project", "", "project of the cluster whose data is replaced")
+		fs.StringVar(&targetCluster, "target-cluster", "", "cluster whose data is replaced")
+		fs.StringVar(&confirm, "confirm", "", "the target cluster's name again, to confirm its data is replaced")
+		fs.StringVar(&pointInTime, "point-in-time", "", "RFC 3339 time to restore to")
 	case "jobs list":
 		fs.StringVar(&project, "project", "", "Atlas project id")
 		fs.StringVar(&kind, "kind", "", "snapshot, export or ingestion")
@@ -182,7 +194,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "health":
 		fs.StringVar(&project, "project", "", "Atlas project id")
 		fs.StringVar(&state, "state", "", "green, amber or red")
-	case "jobs get", "jobs watch", "jobs approve", "jobs cancel", "projects":
+	case "jobs get", "jobs watch", "jobs approve", "jobs cancel", "jobs downloads", "projects":
 	default:
 		return fail(exitUsage, "unknown command %q; see snapdesk help", cmd)
 	}
@@ -252,6 +264,41 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			body["datasetRetentionPolicy"] = map[string]any{"units": strings.ToUpper(units), "value": value}
 		}
 		return cl.act(ctx, "/projects/"+url.PathEscape(project)+"/pipelines/"+url.PathEscape(pipeline)+"/runs", body, c)
+	case "restore":
+		if err := need("project", project, "cluster", cluster, "delivery", delivery); err != nil {
+			return err
+		}
+		body := map[string]any{"deliveryType": delivery}
+		for k, v := range map[string]string{"snapshotId": snapshot, "targetProjectId": targetProject, "targetClusterName": targetCluster,
+			"confirmName": confirm, "pointInTime": pointInTime} {
+			if v != "" {
+				body[k] = v
+			}
+		}
+		return cl.act(ctx, "/projects/"+url.PathEscape(project)+"/clusters/"+url.PathEscape(cluster)+"/restores", body, c)
+	case "jobs downloads":
+		id, err := jobArg()
+		if err != nil {
+			return err
+		}
+		_, b, err := cl.send(ctx, http.MethodGet, "/jobs/"+url.PathEscape(id)+"/downloads", nil, nil)
+		if err != nil {
+			return asExit(err)
+		}
+		if cl.json {
+			_, err := cl.out.Write(b)
+			return err
+		}
+		var d struct {
+			URLs []string `json:"urls"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			return fail(exitError, "unreadable answer: %v", err)
+		}
+		for _, u := range d.URLs {
+			fmt.Fprintln(cl.out, u)
+		}
+		return nil
 	case "jobs get":
 		id, err := jobArg()
 		if err != nil {

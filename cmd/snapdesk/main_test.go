@@ -264,6 +264,21 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Restores: accepted (the simulator runs 2000 times faster than Atlas,
+	// so download links would lapse before a wait ends; the API tests follow
+	// one to its links on a manual clock); one that would replace a
+	// cluster's data without the typed confirmation is refused (3).
+	code, out, errOut = runCLI(t, env, "restore", "--project", p1, "--cluster", atlassim.FixtureReplicaSetCluster,
+		"--delivery", "download", "--snapshot", atlassim.FixtureSnapshotID, "--output", "json")
+	if code != exitOK || !strings.Contains(out, `"kind":"restore"`) {
+		t.Errorf("restore: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, env, "restore", "--project", p1, "--cluster", atlassim.FixtureReplicaSetCluster, "--delivery", "automated",
+		"--snapshot", atlassim.FixtureSnapshotID, "--target-project", p1, "--target-cluster", atlassim.FixtureScratchCluster)
+	if code != exitRefused || !strings.Contains(errOut, "confirmName") {
+		t.Errorf("restore without confirmation: exit %d, want %d: %s", code, exitRefused, errOut)
+	}
+
 	// Backup health and snapshots from the inventory, once the sync has run.
 	deadline := time.Now().Add(60 * time.Second)
 	for {

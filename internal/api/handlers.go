@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -325,6 +326,45 @@ func (a *API) triggerIngestion(c echo.Context) error {
 
 const maxReason = 500
 
+type restoreBody struct {
+	DeliveryType      string     `json:"deliveryType"`
+	SnapshotID        string     `json:"snapshotId"`
+	TargetProjectID   string     `json:"targetProjectId"`
+	TargetClusterName string     `json:"targetClusterName"`
+	PointInTime       *time.Time `json:"pointInTime"`
+	ConfirmName       string     `json:"confirmName"`
+}
+
+// restore asks for a restore of one of the cluster's snapshots (or of a
+// point in time), with the page's rules: a typed confirmation for one that
+// replaces a cluster's data, approval where the policy asks for it.
+func (a *API) restore(c echo.Context) error {
+	g, err := pathProject(c)
+	if err != nil {
+		return err
+	}
+	name, err := pathCluster(c)
+	if err != nil {
+		return err
+	}
+	return a.action(c, func(body []byte, key string) (int, any, error) {
+		var b restoreBody
+		if err := decodeBody(body, &b); err != nil {
+			return 0, nil, err
+		}
+		r := jobs.RestoreRequest{ProjectID: g, ClusterName: name, SnapshotID: b.SnapshotID, DeliveryType: atlas.DeliveryType(b.DeliveryType),
+			TargetProjectID: b.TargetProjectID, TargetClusterName: b.TargetClusterName, ConfirmName: b.ConfirmName, IdempotencyKey: key}
+		if b.PointInTime != nil {
+			r.PointInTime = *b.PointInTime
+		}
+		j, err := a.jobs.Restore(c.Request().Context(), user(c), origin(c), r)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusAccepted, a.jobView(j), nil
+	})
+}
+
 type rejectBody struct {
 	Reason string `json:"reason"`
 }
@@ -353,19 +393,25 @@ func (a *API) decide(what string) echo.HandlerFunc {
 				}
 				j, err = a.jobs.Reject(ctx, u, origin(c), id, b.Reason)
 			case "cancel":
-				// Only the requester cancels; for anyone else it would be a rejection.
+				// Only the requester withdraws; for anyone else it would be a
+				// rejection. A restore under way is cancelled in Atlas, by its
+				// requester or an operator of its project.
 				if j, err = a.jobs.ViewJob(ctx, u, id); err != nil {
 					return 0, nil, err
 				}
-				if j.RequestedBy.Subject != u.Subject {
+				if j.State == jobs.StateAwaitingApproval && j.RequestedBy.Subject != u.Subject {
 					return 0, nil, problem(http.StatusForbidden, "not-requester", "Only the requester may cancel",
 						"Only the person who asked for this job may cancel it; an approver rejects it instead.")
 				}
-				if j.State != jobs.StateAwaitingApproval {
+				switch {
+				case j.State == jobs.StateAwaitingApproval:
+					j, err = a.jobs.Withdraw(ctx, u, origin(c), id)
+				case j.Kind == jobs.KindRestore:
+					j, err = a.jobs.CancelRestore(ctx, u, origin(c), id)
+				default:
 					return 0, nil, problem(http.StatusConflict, "not-cancellable", "This job cannot be cancelled",
-						"Only a job waiting for approval can be cancelled: Atlas offers no way to stop a snapshot, export or ingestion once asked.")
+						"Only a restore under way, or a job waiting for approval, can be cancelled: Atlas offers no way to stop a snapshot, export or ingestion once asked.")
 				}
-				j, err = a.jobs.Withdraw(ctx, u, origin(c), id)
 			}
 			if err != nil {
 				return 0, nil, err

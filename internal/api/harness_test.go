@@ -102,6 +102,7 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 	log := slog.New(slog.NewJSONHandler(a.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := jobs.NewService(jobs.NewStore(pool), client, a.Rules, log)
 	svc.SetApprovals(a.Rules)
+	svc.SetRestorePolicy(a.Rules)
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
 	inv := inventory.NewStore(pool)

@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,9 @@ type job struct {
 	PipelineName      string         `json:"pipelineName,omitempty"`
 	SnapshotID        string         `json:"snapshotId,omitempty"`
 	ExportBucketID    string         `json:"exportBucketId,omitempty"`
+	DeliveryType      string         `json:"deliveryType,omitempty"`
+	TargetProjectID   string         `json:"targetProjectId,omitempty"`
+	TargetClusterName string         `json:"targetClusterName,omitempty"`
 	AtlasID           string         `json:"atlasId,omitempty"`
 	State             jobs.State     `json:"state"`
 	Ended             bool           `json:"ended"`
@@ -64,7 +68,8 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (a *API) jobView(j jobs.Job) job {
 	v := job{ID: j.ID, Kind: j.Kind, ProjectID: j.ProjectID, ClusterName: j.ClusterName, PipelineName: j.PipelineName,
-		SnapshotID: j.SnapshotID, ExportBucketID: j.ExportBucketID, AtlasID: j.AtlasID, State: j.State, Ended: j.State.IsTerminal(),
+		SnapshotID: j.SnapshotID, ExportBucketID: j.ExportBucketID, DeliveryType: j.DeliveryType, TargetProjectID: j.TargetProjectID,
+		TargetClusterName: j.TargetClusterName, AtlasID: j.AtlasID, State: j.State, Ended: j.State.IsTerminal(),
 		AtlasState: j.AtlasState, Progress: j.Progress, ErrorCode: j.ErrorCode, ErrorMessage: j.ErrorMessage, Stalled: j.Stalled,
 		RequestedBy: personOf(j.RequestedBy), ApprovedBy: personOf(j.ApprovedBy), Parameters: j.Params,
 		Decision: j.Decision, DecidedBy: personOf(j.DecidedBy), DecisionReason: j.DecisionReason,
@@ -263,6 +268,37 @@ func (a *API) jobEvents(c echo.Context) error {
 	for _, e := range events {
 		out.Items = append(out.Items, jobEvent{At: rfc3339(e.At), From: e.From, To: e.To, AtlasState: e.AtlasState, Progress: e.Progress,
 			Message: e.Message, Source: e.Source})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// jobDownloads answers a download restore's links, only to its requester
+// and the project's admins (as the job page); to anyone else a 404, as
+// though there were none.
+func (a *API) jobDownloads(c echo.Context) error {
+	id, err := pathJob(c)
+	if err != nil {
+		return err
+	}
+	ctx, u := c.Request().Context(), user(c)
+	j, err := a.jobs.ViewJob(ctx, u, id)
+	if err != nil {
+		return errDeniedAsNotFound(err)
+	}
+	d, err := a.jobs.Downloads(ctx, u, j)
+	if errors.Is(err, jobs.ErrNoDownloads) {
+		return problem(http.StatusNotFound, "no-downloads", "No download links",
+			"This job has no download links (yet), or they are only for the person who asked for the restore and the project's admins.")
+	}
+	if err != nil {
+		return err
+	}
+	out := struct {
+		URLs      []string `json:"urls"`
+		ExpiresAt string   `json:"expiresAt,omitempty"`
+	}{URLs: d.URLs, ExpiresAt: rfc3339OrEmpty(d.ExpiresAt)}
+	if out.URLs == nil {
+		out.URLs = []string{}
 	}
 	return c.JSON(http.StatusOK, out)
 }
