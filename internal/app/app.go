@@ -62,6 +62,9 @@ type Options struct {
 	// Listener, when set, is used instead of listening on cfg.HTTPAddr
 	// (tests pass one on a free port).
 	Listener net.Listener
+	// MetricsListener, when set, is used instead of listening on
+	// cfg.MetricsAddr (tests).
+	MetricsListener net.Listener
 	// Ready, when set, is called with the base URL once the server accepts requests.
 	Ready func(baseURL string)
 	// WrapHandler, when set, wraps the web handler (tests use it to add
@@ -171,7 +174,7 @@ func signIn(ctx context.Context, cfg config.Config, pool *pgxpool.Pool) (*auth.S
 		return sessions, nil, nil
 	}
 	o, err := auth.NewOIDC(ctx, auth.OIDCConfig{IssuerURL: cfg.Auth.IssuerURL, ClientID: cfg.Auth.ClientID, ClientSecret: cfg.Auth.ClientSecret,
-		RedirectURL: cfg.Auth.RedirectURL, GroupsClaim: cfg.Auth.GroupsClaim, Scopes: cfg.Auth.Scopes})
+		RedirectURL: cfg.Auth.RedirectURL, GroupsClaim: cfg.Auth.GroupsClaim, Scopes: cfg.Auth.Scopes, Secure: cfg.PublicURL.Scheme == "https"})
 	if err != nil {
 		sessions.Close()
 		return nil, nil, err
@@ -253,7 +256,8 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	tokenService := tokens.New(pool, c.rules)
 	e, err := web.New(web.Deps{Inventory: c.inventory, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
-		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors})
+		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors,
+		MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
@@ -288,6 +292,14 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	baseURL := "http://" + ln.Addr().String()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	metricsSrv, err := serveMetrics(cfg, opts, m, log)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	if metricsSrv != nil {
+		defer metricsSrv.Close() //nolint:errcheck // a scrape in flight may be cut at exit
+	}
 	log.Info("snapdesk listening", "url", baseURL, "version", Version)
 	if opts.Ready != nil {
 		opts.Ready(baseURL)
@@ -322,4 +334,31 @@ func mount(web, apiServer http.Handler) http.Handler {
 	mux.Handle(api.Prefix+"/", apiServer)
 	mux.Handle("/", web)
 	return mux
+}
+
+// serveMetrics serves /metrics alone on SNAPDESK_METRICS_ADDR, when set:
+// a listener operators keep on the scrapers' network, away from the
+// people's. It returns nil when there is none.
+func serveMetrics(cfg config.Config, opts Options, m *metrics.Metrics, log *slog.Logger) (*http.Server, error) {
+	ln := opts.MetricsListener
+	if ln == nil {
+		if cfg.MetricsAddr == "" {
+			return nil, nil
+		}
+		var err error
+		if ln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return nil, fmt.Errorf("app: listen on %s (SNAPDESK_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	return srv, nil
 }

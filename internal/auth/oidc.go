@@ -7,8 +7,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -26,6 +27,10 @@ type OIDCConfig struct {
 	GroupsClaim string
 	// Scopes are requested besides openid, email and profile.
 	Scopes []string
+	// Secure marks the pending sign-in cookie Secure (served over https).
+	Secure bool
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
 }
 
 // OIDC runs the authorization code flow with PKCE, state and nonce.
@@ -33,6 +38,9 @@ type OIDC struct {
 	oauth       oauth2.Config
 	verifier    *oidc.IDTokenVerifier
 	groupsClaim string
+	cookieKey   []byte
+	secure      bool
+	now         func() time.Time
 }
 
 // NewOIDC discovers the provider. ctx carries the HTTP client for
@@ -47,6 +55,13 @@ func NewOIDC(ctx context.Context, c OIDCConfig) (*OIDC, error) {
 	if claim == "" {
 		claim = "groups"
 	}
+	if c.ClientSecret == "" {
+		return nil, errors.New("auth: OIDC needs a client secret (it also keys the pending sign-in cookie)")
+	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &OIDC{
 		oauth: oauth2.Config{
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, RedirectURL: c.RedirectURL,
@@ -55,21 +70,17 @@ func NewOIDC(ctx context.Context, c OIDCConfig) (*OIDC, error) {
 		// Verify checks the signature, issuer, audience (our client id) and expiry.
 		verifier:    provider.Verifier(&oidc.Config{ClientID: c.ClientID}),
 		groupsClaim: claim,
+		cookieKey:   pendingKey(c.ClientSecret),
+		secure:      c.Secure,
+		now:         now,
 	}, nil
 }
 
-// Keys of the pending sign-in in the (pre-sign-in) session.
-const (
-	stateKey    = "oidc.state"
-	nonceKey    = "oidc.nonce"
-	verifierKey = "oidc.verifier"
-	nextKey     = "oidc.next"
-)
-
-// Begin records a pending sign-in in the session and returns the
-// provider's authorization URL. next is where to go afterwards (a
-// same-origin path, already checked by the caller).
-func (o *OIDC) Begin(ctx context.Context, s *Sessions, next string) (string, error) {
+// Begin records a pending sign-in in a short-lived sealed cookie (no
+// server state) and returns the provider's authorization URL. next is
+// where to go afterwards (a same-origin path, already checked by the
+// caller).
+func (o *OIDC) Begin(w http.ResponseWriter, next string) (string, error) {
 	state, err := randomToken()
 	if err != nil {
 		return "", err
@@ -79,10 +90,11 @@ func (o *OIDC) Begin(ctx context.Context, s *Sessions, next string) (string, err
 		return "", err
 	}
 	verifier := oauth2.GenerateVerifier()
-	s.Put(ctx, stateKey, state)
-	s.Put(ctx, nonceKey, nonce)
-	s.Put(ctx, verifierKey, verifier)
-	s.Put(ctx, nextKey, next)
+	sealed, err := o.seal(pending{State: state, Nonce: nonce, Verifier: verifier, Next: next, Expires: o.now().Add(pendingTTL)})
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, o.pendingCookie(sealed, int(pendingTTL/time.Second)))
 	return o.oauth.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
 }
 
@@ -98,15 +110,16 @@ var (
 // state, redeems the code with the PKCE verifier, verifies the ID token and
 // its nonce, and returns the person and where they were going. The pending
 // sign-in is consumed whatever the outcome, so a callback cannot be replayed.
-func (o *OIDC) Finish(ctx context.Context, s *Sessions, q url.Values) (identity.User, string, error) {
-	state, nonce := s.PopString(ctx, stateKey), s.PopString(ctx, nonceKey)
-	verifier, next := s.PopString(ctx, verifierKey), s.PopString(ctx, nextKey)
+func (o *OIDC) Finish(ctx context.Context, w http.ResponseWriter, r *http.Request) (identity.User, string, error) {
+	q := r.URL.Query()
+	p, perr := o.takePending(w, r)
 	if e := q.Get("error"); e != "" {
 		return identity.User{}, "", fmt.Errorf("%w: %s", ErrProviderRefused, e)
 	}
-	if state == "" {
-		return identity.User{}, "", ErrNoPendingSignIn
+	if perr != nil {
+		return identity.User{}, "", perr
 	}
+	state, nonce, verifier, next := p.State, p.Nonce, p.Verifier, p.Next
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
 		return identity.User{}, "", ErrStateMismatch
 	}

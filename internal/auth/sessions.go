@@ -42,6 +42,7 @@ const CookieName = "snapdesk_session"
 const (
 	userKey     = "user"
 	lastSeenKey = "seen"
+	csrfKey     = "csrf"
 )
 
 // Sessions keeps sign-in sessions in Postgres (the sessions table).
@@ -118,7 +119,30 @@ func (s *Sessions) SignIn(ctx context.Context, u identity.User) error {
 	}
 	s.Put(ctx, userKey, u)
 	s.Put(ctx, lastSeenKey, s.now())
+	// A new request-forgery token with the new session: one seen before
+	// sign-in (or in another session) is worth nothing after it.
+	tok, err := randomToken()
+	if err != nil {
+		return err
+	}
+	s.Put(ctx, csrfKey, tok)
 	return nil
+}
+
+// CSRFToken is the signed-in session's request-forgery token: kept in the
+// server-side session, so it is valid for this session only and is
+// renewed with it at sign-in. Sessions from before tokens were kept get
+// one on first use.
+func (s *Sessions) CSRFToken(ctx context.Context) (string, error) {
+	if tok := s.GetString(ctx, csrfKey); tok != "" {
+		return tok, nil
+	}
+	tok, err := randomToken()
+	if err != nil {
+		return "", err
+	}
+	s.Put(ctx, csrfKey, tok)
+	return tok, nil
 }
 
 // SignOut ends the session: its row is deleted and the cookie cleared.

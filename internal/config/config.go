@@ -63,6 +63,17 @@ type Config struct {
 	// APIRateLimit is how many requests an API token may make per minute
 	// (SNAPDESK_API_RATE_LIMIT).
 	APIRateLimit int
+	// MetricsAddr, when set, serves /metrics (and nothing else) on a
+	// listener of its own (SNAPDESK_METRICS_ADDR), for the scraper's
+	// network only.
+	MetricsAddr string
+	// MetricsToken, when set, serves /metrics on the web listener to
+	// requests bearing it (SNAPDESK_METRICS_TOKEN or _FILE). With neither,
+	// metrics are not served.
+	MetricsToken string `json:"-"`
+	// AuditKey keys the HMAC of the audit trail's signed checkpoints
+	// (SNAPDESK_AUDIT_KEY or _FILE); the database never holds it.
+	AuditKey string `json:"-"`
 	// Atlas is how to reach Atlas (MONGODB_ATLAS_* variables).
 	Atlas atlas.Config
 	// Auth is how people sign in and what they may do.
@@ -118,6 +129,9 @@ var Vars = []Var{
 	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
 	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
 	{"SNAPDESK_API_RATE_LIMIT", "120", "requests per minute per API token, 1 to 100000"},
+	{"SNAPDESK_METRICS_ADDR", "(none)", "host:port of a listener serving only /metrics (not SNAPDESK_ADDR)"},
+	{"SNAPDESK_METRICS_TOKEN", "(none)", "bearer token (24+ characters) that serves /metrics on SNAPDESK_ADDR; SNAPDESK_METRICS_TOKEN_FILE reads a file"},
+	{"SNAPDESK_AUDIT_KEY", "(none)", "HMAC key (32+ characters) of the audit trail's signed checkpoints, never stored in the database; SNAPDESK_AUDIT_KEY_FILE reads a file"},
 	{"AUTH_MODE", "oidc (`make run`: dev)", "oidc, or dev: a sign-in page to pick a seeded user, refused unless SNAPDESK_ADDR is loopback"},
 	{"SNAPDESK_DEV_AUTH_ALLOW_REMOTE", "false", "true lets dev sign-in listen beyond loopback (never in production)"},
 	{"OIDC_ISSUER_URL", "(required with oidc)", "the provider's issuer URL (https; http only for loopback)"},
@@ -177,6 +191,18 @@ func Load(getenv func(string) string) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 	c.PublicURL = r.httpURL("SNAPDESK_PUBLIC_URL", "http://"+c.HTTPAddr)
+	if c.MetricsAddr = r.str("SNAPDESK_METRICS_ADDR", ""); c.MetricsAddr != "" {
+		c.MetricsAddr = r.hostPort("SNAPDESK_METRICS_ADDR", "")
+		if c.MetricsAddr == c.HTTPAddr {
+			r.fail("SNAPDESK_METRICS_ADDR", c.MetricsAddr, "a host:port other than SNAPDESK_ADDR's")
+		}
+	}
+	if c.MetricsToken = r.secret("SNAPDESK_METRICS_TOKEN"); c.MetricsToken != "" && len(c.MetricsToken) < 24 {
+		r.errs = append(r.errs, &Error{Var: "SNAPDESK_METRICS_TOKEN", Value: "(hidden)", Want: "a random token of at least 24 characters"})
+	}
+	if c.AuditKey = r.secret("SNAPDESK_AUDIT_KEY"); c.AuditKey != "" && len(c.AuditKey) < 32 {
+		r.errs = append(r.errs, &Error{Var: "SNAPDESK_AUDIT_KEY", Value: "(hidden)", Want: "a random key of at least 32 characters"})
+	}
 	c.Auth = r.auth(c)
 	return c, errors.Join(r.errs...)
 }

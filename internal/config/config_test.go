@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,39 @@ func TestFrameAncestorsAreHTTPSOrigins(t *testing.T) {
 		if _, err := Load(env(map[string]string{"SNAPDESK_FRAME_ANCESTORS": bad})); err == nil {
 			t.Errorf("SNAPDESK_FRAME_ANCESTORS=%q accepted", bad)
 		}
+	}
+}
+
+// TestMetricsAndAuditKeySettings: the metrics listener, the scrapers'
+// token and the audit checkpoint key are checked at start-up, and the
+// secrets never echoed.
+func TestMetricsAndAuditKeySettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"SNAPDESK_METRICS_ADDR": "0.0.0.0:9090", "SNAPDESK_METRICS_TOKEN": "a-scrapers-token-of-24-chars-or-more",
+		"SNAPDESK_AUDIT_KEY": strings.Repeat("k", 32)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "0.0.0.0:9090" || c.MetricsToken == "" || c.AuditKey == "" {
+		t.Errorf("metrics %q token %q audit key set %v", c.MetricsAddr, c.MetricsToken, c.AuditKey != "")
+	}
+	if b, _ := json.Marshal(c); strings.Contains(string(b), "scrapers-token") || strings.Contains(string(b), "kkkk") {
+		t.Error("a secret is in the configuration's JSON")
+	}
+	for name, e := range map[string]map[string]string{
+		"SNAPDESK_METRICS_ADDR":  {"SNAPDESK_METRICS_ADDR": "9090"},
+		"SNAPDESK_METRICS_TOKEN": {"SNAPDESK_METRICS_TOKEN": "short-secret"},
+		"SNAPDESK_AUDIT_KEY":     {"SNAPDESK_AUDIT_KEY": "short-secret"},
+	} {
+		_, err := Load(env(e))
+		var cerr *Error
+		if !errors.As(err, &cerr) || cerr.Var != name {
+			t.Errorf("%v: err = %v, want one naming %s", e, err, name)
+		}
+		if strings.Contains(fmt.Sprint(err), "short-secret") {
+			t.Errorf("%s echoed in %v", name, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"SNAPDESK_ADDR": "127.0.0.1:8080", "SNAPDESK_METRICS_ADDR": "127.0.0.1:8080"})); err == nil {
+		t.Error("SNAPDESK_METRICS_ADDR equal to SNAPDESK_ADDR accepted")
 	}
 }

@@ -34,6 +34,10 @@ type Metrics struct {
 	Reconciliations *prometheus.CounterVec
 	// StalledJobs is the number of jobs currently flagged stalled.
 	StalledJobs prometheus.Gauge
+	// AnonymousRefusals counts requests refused before anyone signed in,
+	// by reason (csrf, cross_origin). They are counted and sampled in the
+	// log, not audited: anyone could fill the audit trail with them.
+	AnonymousRefusals *prometheus.CounterVec
 }
 
 // New creates and registers every metric, plus the Go and process collectors.
@@ -69,13 +73,19 @@ func New() *Metrics {
 		StalledJobs: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "snapdesk_stalled_jobs", Help: "Jobs whose progress has not moved for the stall threshold.",
 		}),
+		AnonymousRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "snapdesk_anonymous_refusals_total", Help: "Requests refused before sign-in (not audited), by reason.",
+		}, []string{"reason"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.JobsByState, m.Transitions, m.PollCycle, m.AtlasCalls, m.AtlasCallDuration,
-		m.RateLimitWaits, m.RateLimitWaitSeconds, m.Reconciliations, m.StalledJobs,
+		m.RateLimitWaits, m.RateLimitWaitSeconds, m.Reconciliations, m.StalledJobs, m.AnonymousRefusals,
 	)
+	for _, reason := range []string{"csrf", "cross_origin"} {
+		m.AnonymousRefusals.WithLabelValues(reason) // exported as 0 before the first
+	}
 	return m
 }
 

@@ -49,7 +49,7 @@ var (
 var accessMatrix = map[string][5]int{
 	"GET /healthz":                   publicStatus,
 	"GET /readyz":                    publicStatus,
-	"GET /metrics":                   publicStatus,
+	"GET /metrics":                   {404, 404, 404, 404, 404}, // only with a token (TestMetricsNeedTheScrapersToken), or on its own listener
 	"GET /static/*":                  publicStatus,
 	"GET /":                          pageStatus,
 	"GET /jobs":                      pageStatus,

@@ -18,7 +18,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/snapdesk/snapdesk/internal/assets"
-	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/auth"
 	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/db"
@@ -55,6 +54,10 @@ type Deps struct {
 	DevSignIn bool
 	// FrameAncestors are the portal origins that may frame the pages.
 	FrameAncestors []string
+	// MetricsToken, when set, serves /metrics to requests that carry it as
+	// a bearer token; when empty /metrics is not served here (use a
+	// separate metrics listener, SNAPDESK_METRICS_ADDR).
+	MetricsToken string
 	// Inventory is what Snapdesk knows of Atlas; pages read it, never Atlas.
 	Inventory *inventory.Store
 	// Health rates clusters on /health (zero: the defaults).
@@ -82,6 +85,8 @@ type Handler struct {
 	devMode    bool
 
 	returnPolicy form.ReturnPolicy
+	refusals     refusalSampler
+	metricsToken string
 }
 
 // New builds the Echo server with every route and middleware.
@@ -105,7 +110,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
-	h := &Handler{pool: d.Pool, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
+	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
 		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer()),
 		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health}
 	e := echo.New()
@@ -131,33 +136,13 @@ func New(d Deps) (*echo.Echo, error) {
 	// cheap and never set cookies.
 	e.Use(skip(isProbeOrStatic, echo.WrapMiddleware(d.Sessions.LoadAndSave)))
 	e.Use(skip(isProbeOrStatic, h.loadUser))
-	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "snapdesk_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   d.SecureCookies,
-		// Lax, like the session: a Strict cookie is not sent when a portal
-		// link opens a page, so a fresh token would replace it and break
-		// the forms of every other open tab. The token check is the defence.
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			h.log.WarnContext(c.Request().Context(), "csrf refused", "path", c.Request().URL.Path, "remote", c.RealIP(), "request_id", requestID(c))
-			u, _ := identity.FromContext(c.Request().Context())
-			h.recordAuth(c, u, "csrf.refused", audit.Denied, "request refused: missing or wrong CSRF token")
-			return &Error{Status: http.StatusForbidden, Msg: "This form has expired or did not come from Snapdesk. Reload the page and try again.", Err: err}
-		},
-	}))
+	// Sign-in is required before the forgery check, so an anonymous POST
+	// to a page is a 401 and never reaches it.
 	e.Use(h.requireSignIn)
+	e.Use(skip(isProbeOrStatic, h.csrf(d.SecureCookies)))
 	h.signInRoutes(e)
 	h.routes(e)
 	return e, nil
-}
-
-// csrfToken is the request's CSRF token for forms and htmx.
-func csrfToken(c echo.Context) string {
-	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return t
 }
 
 // skip runs mw except for requests the skipper picks.

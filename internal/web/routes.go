@@ -11,7 +11,7 @@ import (
 func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	e.GET("/metrics", echo.WrapHandler(h.metrics.Handler()))
+	e.GET("/metrics", h.metricsEndpoint)
 	e.GET(assets.Prefix+"*", echo.WrapHandler(assets.Handler()))
 
 	e.GET("/", h.overview)

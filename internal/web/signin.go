@@ -78,7 +78,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	if h.oidc == nil {
 		return c.Redirect(http.StatusSeeOther, "/auth/dev?next="+url.QueryEscape(next))
 	}
-	to, err := h.oidc.Begin(c.Request().Context(), h.sessions, next)
+	to, err := h.oidc.Begin(c.Response(), next)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) signInCallback(c echo.Context) error {
 		return notFound()
 	}
 	ctx := c.Request().Context()
-	u, next, err := h.oidc.Finish(ctx, h.sessions, c.QueryParams())
+	u, next, err := h.oidc.Finish(ctx, c.Response(), c.Request())
 	if err != nil {
 		h.recordAuth(c, identity.User{}, "signin", audit.Denied, err.Error())
 		msg := "Sign-in did not complete: " + signInProblem(err) + " Please try again."

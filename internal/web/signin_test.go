@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -93,11 +94,11 @@ func TestOIDCSignInWithPKCERotatesTheSession(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/auth/login?next=%2Fjobs%3Fkind%3Dexport" {
 		t.Fatalf("anonymous /jobs = %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// A session id planted before sign-in (session fixation) is not kept.
+	u, _ := url.Parse(srv.URL)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: auth.CookieName, Value: "planted-by-someone-else-0123456789abcdef"}})
 	callback := b.toProvider("/jobs?kind=export")
 	before := b.session()
-	if before == "" {
-		t.Fatal("no session cookie holds the pending sign-in")
-	}
 	seen := provider.Seen()
 	if seen.CodeChallengeMethod != "S256" || seen.CodeChallenge == "" || seen.Nonce == "" || !strings.Contains(seen.Scope, "openid") {
 		t.Errorf("authorization request = %+v, want PKCE S256, a nonce and the openid scope", seen)
@@ -125,7 +126,6 @@ func TestOIDCSignInWithPKCERotatesTheSession(t *testing.T) {
 
 	// The pre-sign-in session id is worthless now.
 	stale := newOIDCBrowser(t, srv)
-	u, _ := url.Parse(srv.URL)
 	stale.c.Jar.SetCookies(u, []*http.Cookie{{Name: auth.CookieName, Value: before}})
 	if resp, _ := stale.get("/jobs"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("the pre-sign-in session id still works: %d", resp.StatusCode)
@@ -237,5 +237,47 @@ func TestSignInNeverRedirectsToAnotherSite(t *testing.T) {
 		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/" {
 			t.Errorf("next=%q: after sign-in → %d %q, want 303 /", next, resp.StatusCode, got)
 		}
+	}
+}
+
+// TestStartingSignInCostsNoSessionRows: anyone may start a sign-in; the
+// pending sign-in waits in a sealed cookie, never in the sessions table.
+func TestStartingSignInCostsNoSessionRows(t *testing.T) {
+	pool := dbtest.New(t)
+	provider := oidctest.New(t, alice)
+	srv, _ := newApp(t, pool, provider)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i := range 1000 {
+		resp, err := c.Get(srv.URL + "/auth/login?next=%2Fjobs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("/auth/login #%d = %d, want 302 to the provider", i, resp.StatusCode)
+		}
+		var pending *http.Cookie
+		for _, ck := range resp.Cookies() {
+			switch ck.Name {
+			case auth.CookieName:
+				t.Fatalf("/auth/login #%d set a session cookie", i)
+			case "snapdesk_signin":
+				pending = ck
+			}
+		}
+		if pending == nil || pending.MaxAge <= 0 || pending.MaxAge > 600 || !pending.HttpOnly {
+			t.Fatalf("/auth/login #%d: pending sign-in cookie %+v, want HttpOnly and at most 10 minutes", i, pending)
+		}
+		if i == 0 { // sealed: neither state nor anything else readable in it
+			to, _ := url.Parse(resp.Header.Get("Location"))
+			raw, _ := base64.RawURLEncoding.DecodeString(pending.Value)
+			if state := to.Query().Get("state"); state == "" || strings.Contains(string(raw), state) || strings.Contains(pending.Value, state) {
+				t.Errorf("the pending sign-in cookie shows its state in clear")
+			}
+		}
+	}
+	var rows int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM sessions`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("%d session rows after 1,000 sign-ins started (%v), want 0", rows, err)
 	}
 }

@@ -46,6 +46,8 @@ type testApp struct {
 	Atlas  *atlas.Client
 	Jobs   *jobs.Service
 	Hub    *live.Hub
+	// Metrics are the web server's metrics.
+	Metrics *metrics.Metrics
 	// Poller is not running: a test runs a cycle when it has moved Atlas on.
 	Poller *poller.Poller
 	// Inventory is what pages read; Sync fills it (not running either:
@@ -80,6 +82,8 @@ type appOptions struct {
 	provider *oidctest.Provider
 	// wrap wraps the web handler (the benchmark times requests with it).
 	wrap func(http.Handler) http.Handler
+	// metricsToken serves /metrics to scrapers presenting it.
+	metricsToken string
 }
 
 func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
@@ -129,6 +133,8 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	tb.Cleanup(a.Hub.Close)
 	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
+	a.Metrics = metrics.New()
+	deps.Metrics, deps.MetricsToken = a.Metrics, o.metricsToken
 	if o.provider != nil {
 		deps.OIDC, err = auth.NewOIDC(context.Background(), auth.OIDCConfig{IssuerURL: o.provider.URL, ClientID: o.provider.ClientID,
 			ClientSecret: o.provider.ClientSecret, RedirectURL: a.Server.URL + "/auth/callback"})
@@ -322,15 +328,43 @@ func TestUnknownPathIsA404Page(t *testing.T) {
 	}
 }
 
-func TestMetricsEndpoint(t *testing.T) {
-	srv := newServer(t, dbtest.New(t))
-	resp, body := get(t, srv.URL+"/metrics")
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics = %d", resp.StatusCode)
+// TestMetricsNeedTheScrapersToken: /metrics on the web listener answers
+// only a scraper with the configured bearer token, and nobody when no
+// token is configured (a separate metrics listener serves them then).
+func TestMetricsNeedTheScrapersToken(t *testing.T) {
+	pool := dbtest.New(t)
+	const token = "scraper-token-0123456789abcdef"
+	srv := startApp(t, pool, appOptions{metricsToken: token}).Server
+	scrape := func(base, authorization string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	for _, name := range []string{"snapdesk_poll_cycle_seconds", "snapdesk_stalled_jobs", "go_goroutines"} {
+	for name, authz := range map[string]string{"no token": "", "wrong token": "Bearer not-" + token, "basic": "Basic " + token} {
+		if status, body := scrape(srv.URL, authz); status != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
+			t.Errorf("%s: /metrics = %d, want 401 without the metrics", name, status)
+		}
+	}
+	status, body := scrape(srv.URL, "Bearer "+token)
+	if status != http.StatusOK {
+		t.Fatalf("/metrics with the token = %d", status)
+	}
+	for _, name := range []string{"snapdesk_poll_cycle_seconds", "snapdesk_stalled_jobs", "snapdesk_anonymous_refusals_total", "go_goroutines"} {
 		if !strings.Contains(body, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+	// Without a token configured, nobody gets them here.
+	plain := newServer(t, pool)
+	if status, body := scrape(plain.URL, ""); status != http.StatusNotFound || strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics without a configured token = %d, want 404", status)
 	}
 }
