@@ -26,7 +26,10 @@ commands:
   serve                     run the web dashboard (default)
   worker                    run only the background poller (several may run at once)
   migrate up|down|status    apply, roll back one, or list the database migrations
-  audit verify              check the audit trail's hash chain (exit status 1 when broken)
+  audit verify [--anchor ID:HASH]...
+                            check the audit trail's hash chain and checkpoints, and that it
+                            still reaches each anchor (from audit checkpoint log lines);
+                            exit status 1 when broken
   healthcheck               exit 0 when the server on SNAPDESK_ADDR answers /healthz (for Docker)
   version                   print the version
 
@@ -80,10 +83,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "worker":
 		return app.Worker(ctx, cfg, log)
 	case "audit":
-		if len(args) != 1 || args[0] != "verify" {
-			return usageError{"audit needs: verify"}
+		if len(args) == 0 || args[0] != "verify" {
+			return usageError{"audit needs: verify [--anchor <head id>:<head hash>]..."}
 		}
-		return auditVerify(ctx, cfg, stdout)
+		var anchors []audit.Checkpoint
+		for rest := args[1:]; len(rest) > 0; rest = rest[2:] {
+			if rest[0] != "--anchor" || len(rest) < 2 {
+				return usageError{"audit verify takes --anchor <head id>:<head hash> (from an audit checkpoint log line)"}
+			}
+			a, err := audit.ParseAnchor(rest[1])
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			anchors = append(anchors, a)
+		}
+		return auditVerify(ctx, cfg, audit.VerifyOptions{Key: []byte(cfg.AuditKey), Anchors: anchors}, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	case "migrate":
@@ -149,7 +163,7 @@ func healthcheck(ctx context.Context, cfg config.Config) error {
 // errChainBroken makes `server audit verify` exit 1 after printing the row.
 var errChainBroken = errors.New("audit chain broken")
 
-func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+func auditVerify(ctx context.Context, cfg config.Config, o audit.VerifyOptions, stdout io.Writer) error {
 	if cfg.DatabaseURL == "" {
 		return &config.Error{Var: "DATABASE_URL", Want: "a postgres:// URL"}
 	}
@@ -158,7 +172,7 @@ func auditVerify(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		return err
 	}
 	defer pool.Close()
-	ok, err := audit.RunVerify(ctx, pool, stdout)
+	ok, err := audit.RunVerify(ctx, pool, o, stdout)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -236,6 +237,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	background.Go(func() { hub.Run(bgCtx) })
 	background.Go(func() { c.proc.Run(bgCtx, nil) })
 	background.Go(func() { c.watchPolicy(bgCtx, log) })
+	background.Go(func() { checkpointAudit(bgCtx, pool, []byte(cfg.AuditKey), m, log, time.Minute) })
 	if cfg.Poller {
 		p := c.newPoller(cfg, log)
 		background.Go(func() { p.Run(bgCtx) })
@@ -361,4 +363,39 @@ func serveMetrics(cfg config.Config, opts Options, m *metrics.Metrics, log *slog
 	}()
 	log.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	return srv, nil
+}
+
+// checkpointAudit records the audit trail's head every interval and once
+// more when ctx ends: in the database (signed with the audit key, when
+// configured), in the log and as metrics, so `server audit verify` can
+// tell the newest records were removed.
+func checkpointAudit(ctx context.Context, pool *pgxpool.Pool, key []byte, m *metrics.Metrics, log *slog.Logger, every time.Duration) {
+	write := func(ctx context.Context) {
+		cp, ok, err := audit.WriteCheckpoint(ctx, pool, key)
+		if err != nil {
+			log.Warn("audit checkpoint failed", "err", err)
+			return
+		}
+		if !ok {
+			return
+		}
+		m.AuditHeadID.Set(float64(cp.HeadID))
+		m.AuditRows.Set(float64(cp.Rows))
+		log.Info("audit checkpoint", "anchor", cp.String(), "head_id", cp.HeadID, "rows", cp.Rows,
+			"mac", hex.EncodeToString(cp.MAC), "signed", len(cp.MAC) > 0)
+	}
+	write(ctx)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			write(final)
+			cancel()
+			return
+		case <-t.C:
+			write(ctx)
+		}
+	}
 }

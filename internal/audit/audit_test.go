@@ -81,7 +81,7 @@ func TestChainVerifiesAndCatchesTampering(t *testing.T) {
 		t.Fatalf("Verify after tampering = %+v, %v; want broken at %d", res, err, recs[2].ID)
 	}
 	var out strings.Builder
-	ok, err := audit.RunVerify(ctx, pool, &out)
+	ok, err := audit.RunVerify(ctx, pool, audit.VerifyOptions{}, &out)
 	if ok || err != nil || !strings.Contains(out.String(), fmt.Sprint(recs[2].ID)) {
 		t.Errorf("RunVerify = %v, %v, %q", ok, err, out.String())
 	}

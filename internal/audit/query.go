@@ -2,10 +2,13 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,21 +178,76 @@ func Stream(ctx context.Context, pool *pgxpool.Pool, f Filter, fn func(Record) e
 // VerifyResult is the outcome of walking the chain.
 type VerifyResult struct {
 	Checked int64
-	// BrokenAt is the id of the first row whose hash does not match, 0 when none.
+	// BrokenAt is the id of the first row whose hash does not match, or
+	// of the row a checkpoint recorded and that is gone; 0 when none.
 	BrokenAt int64
 	Reason   string
+	// Checkpoints is how many checkpoints (and anchors) the chain was
+	// found to pass through; Signed how many of them had their HMAC
+	// checked with the key.
+	Checkpoints, Signed int
+	// Latest is the newest checkpoint, if any.
+	Latest *Checkpoint
+	// Notes say what could not be checked.
+	Notes []string
+}
+
+// VerifyOptions are what Verify checks besides the chain itself.
+type VerifyOptions struct {
+	// Key is the audit key (SNAPDESK_AUDIT_KEY): each checkpoint's HMAC is
+	// checked with it.
+	Key []byte
+	// Anchors are heads recorded outside the database (the audit
+	// checkpoint log lines), which the chain must still pass through.
+	Anchors []Checkpoint
 }
 
 // Verify walks the chain from the first row and reports the first row
-// whose stored hash or link does not match its content.
+// whose stored hash or link does not match its content, or a checkpoint
+// the chain no longer passes through.
 func Verify(ctx context.Context, pool *pgxpool.Pool) (VerifyResult, error) {
+	return VerifyWith(ctx, pool, VerifyOptions{})
+}
+
+// VerifyWith is Verify, checking the checkpoints' signatures with o.Key
+// and the anchors o gives as well.
+func VerifyWith(ctx context.Context, pool *pgxpool.Pool, o VerifyOptions) (VerifyResult, error) {
 	var res VerifyResult
+	cps, err := checkpoints(ctx, pool)
+	if err != nil {
+		return res, err
+	}
+	unsigned := 0
+	for i, c := range cps {
+		switch {
+		case len(c.MAC) == 0:
+			unsigned++
+		case len(o.Key) == 0:
+		case !hmac.Equal(c.MAC, checkpointMAC(o.Key, c)):
+			res.BrokenAt, res.Reason = c.HeadID, fmt.Sprintf("checkpoint %d (row %d) does not carry the audit key's signature: it was forged or altered", c.ID, c.HeadID)
+			return res, nil
+		default:
+			res.Signed++
+		}
+		res.Latest = &cps[i]
+	}
+	if len(cps) > 0 && len(o.Key) == 0 && unsigned < len(cps) {
+		res.Notes = append(res.Notes, "checkpoint signatures not checked: SNAPDESK_AUDIT_KEY is not set")
+	}
+	if unsigned > 0 && len(o.Key) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d checkpoints were written without the audit key and are not signed", unsigned))
+	}
+	// Anchors from the logs count like checkpoints (without a row count).
+	marks := append(slices.Clone(cps), o.Anchors...)
+	slices.SortStableFunc(marks, func(a, b Checkpoint) int { return cmp.Compare(a.HeadID, b.HeadID) })
+
 	rows, err := pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM audit_events ORDER BY id`, selectColumns))
 	if err != nil {
 		return res, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer rows.Close()
 	prev := make([]byte, 32)
+	var lastID int64
 	for rows.Next() {
 		var r Record
 		var params, outcome string
@@ -208,28 +266,53 @@ func Verify(ctx context.Context, pool *pgxpool.Pool) (VerifyResult, error) {
 		case !bytes.Equal(hashOf(r, []byte(params)), r.Hash):
 			res.BrokenAt, res.Reason = r.ID, "content does not match its hash (the row was altered)"
 		}
+		for res.BrokenAt == 0 && len(marks) > 0 && marks[0].HeadID <= r.ID {
+			m := marks[0]
+			marks = marks[1:]
+			switch {
+			case m.HeadID < r.ID:
+				res.BrokenAt, res.Reason = m.HeadID, fmt.Sprintf("row %d, the head of checkpoint %s, is gone", m.HeadID, m)
+			case !bytes.Equal(m.HeadHash, r.Hash):
+				res.BrokenAt, res.Reason = r.ID, fmt.Sprintf("is not the row checkpoint %s recorded (the chain was rewritten)", m)
+			case m.Rows > 0 && m.Rows != res.Checked:
+				res.BrokenAt, res.Reason = r.ID, fmt.Sprintf("checkpoint %s counted %d rows up to it, the table has %d (rows were removed)", m, m.Rows, res.Checked)
+			default:
+				res.Checkpoints++
+			}
+		}
 		if res.BrokenAt != 0 {
 			return res, nil
 		}
-		prev = r.Hash
+		prev, lastID = r.Hash, r.ID
 	}
 	if err := rows.Err(); err != nil {
 		return res, fmt.Errorf("audit: verify: %w", err)
+	}
+	if len(marks) > 0 {
+		m := marks[len(marks)-1]
+		res.BrokenAt, res.Reason = m.HeadID, fmt.Sprintf("the trail ends at row %d, but checkpoint %s recorded row %d: the newest rows were removed", lastID, m, m.HeadID)
 	}
 	return res, nil
 }
 
 // RunVerify is `server audit verify`: it writes the result to w and
 // reports whether the chain is intact.
-func RunVerify(ctx context.Context, pool *pgxpool.Pool, w io.Writer) (bool, error) {
-	res, err := Verify(ctx, pool)
+func RunVerify(ctx context.Context, pool *pgxpool.Pool, o VerifyOptions, w io.Writer) (bool, error) {
+	res, err := VerifyWith(ctx, pool, o)
 	if err != nil {
 		return false, err
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(w, "note:", n)
 	}
 	if res.BrokenAt != 0 {
 		fmt.Fprintf(w, "audit chain BROKEN at row %d: %s (%d rows checked)\n", res.BrokenAt, res.Reason, res.Checked)
 		return false, nil
 	}
-	fmt.Fprintf(w, "audit chain intact: %d rows checked\n", res.Checked)
+	fmt.Fprintf(w, "audit chain intact: %d rows checked, through %d checkpoints (%d signatures checked)\n", res.Checked, res.Checkpoints, res.Signed)
+	if res.Latest != nil {
+		fmt.Fprintf(w, "latest checkpoint: %s, %d rows, at %s; rows written after it are covered only by the chain\n",
+			res.Latest, res.Latest.Rows, res.Latest.At.UTC().Format(time.RFC3339))
+	}
 	return true, nil
 }

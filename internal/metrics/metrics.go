@@ -38,6 +38,11 @@ type Metrics struct {
 	// by reason (csrf, cross_origin). They are counted and sampled in the
 	// log, not audited: anyone could fill the audit trail with them.
 	AnonymousRefusals *prometheus.CounterVec
+	// AuditHeadID and AuditRows are the audit trail's head as of the last
+	// checkpoint: kept by the metrics system, outside the database, so
+	// removing the newest records shows (the head id never goes down).
+	AuditHeadID prometheus.Gauge
+	AuditRows   prometheus.Gauge
 }
 
 // New creates and registers every metric, plus the Go and process collectors.
@@ -73,6 +78,12 @@ func New() *Metrics {
 		StalledJobs: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "snapdesk_stalled_jobs", Help: "Jobs whose progress has not moved for the stall threshold.",
 		}),
+		AuditHeadID: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "snapdesk_audit_checkpoint_head_id", Help: "Id of the newest audit record at the last checkpoint.",
+		}),
+		AuditRows: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "snapdesk_audit_checkpoint_rows", Help: "Audit records up to the last checkpoint's head.",
+		}),
 		AnonymousRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "snapdesk_anonymous_refusals_total", Help: "Requests refused before sign-in (not audited), by reason.",
 		}, []string{"reason"}),
@@ -82,6 +93,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.JobsByState, m.Transitions, m.PollCycle, m.AtlasCalls, m.AtlasCallDuration,
 		m.RateLimitWaits, m.RateLimitWaitSeconds, m.Reconciliations, m.StalledJobs, m.AnonymousRefusals,
+		m.AuditHeadID, m.AuditRows,
 	)
 	for _, reason := range []string{"csrf", "cross_origin"} {
 		m.AnonymousRefusals.WithLabelValues(reason) // exported as 0 before the first
