@@ -235,6 +235,8 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		background.Wait()
 	}()
 	background.Go(func() { hub.Run(bgCtx) })
+	invHub := inventory.NewHub(pool, log)
+	background.Go(func() { invHub.Run(bgCtx) })
 	background.Go(func() { c.proc.Run(bgCtx, nil) })
 	background.Go(func() { c.watchPolicy(bgCtx, log) })
 	background.Go(func() { checkpointAudit(bgCtx, pool, []byte(cfg.AuditKey), m, log, time.Minute) })
@@ -256,7 +258,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Warn("development sign-in: anyone who reaches this server can act as any seeded user", "addr", cfg.HTTPAddr)
 	}
 	tokenService := tokens.New(pool, c.rules)
-	e, err := web.New(web.Deps{Inventory: c.inventory, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
+	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
 		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors,
 		MetricsToken: cfg.MetricsToken})

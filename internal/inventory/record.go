@@ -2,8 +2,10 @@ package inventory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +78,39 @@ func (r *Recorder) record(ctx context.Context, u Unit, l Listing) error {
 	})
 	if err != nil {
 		return fmt.Errorf("inventory: record %s: %w", u, err)
+	}
+	return nil
+}
+
+// RecordSubmitted records what a submission learned from Atlas's answer (a
+// snapshot just taken, a run just triggered) at once, so the page the
+// person lands on shows it. Only new rows are written: the next listing
+// brings Atlas's full record.
+func (s *Store) RecordSubmitted(ctx context.Context, u Unit, l Listing) error {
+	var q string
+	var items any
+	switch u.Resource {
+	case ResSnapshots:
+		q, items = upsertSnapshots, l.Snapshots
+	case ResRuns:
+		q, items = upsertRuns, l.Runs
+	default:
+		return fmt.Errorf("inventory: record submitted %s: unsupported", u)
+	}
+	q = q[:strings.Index(q, "ON CONFLICT")] + "ON CONFLICT DO NOTHING"
+	doc, err := json.Marshal(items)
+	if err != nil {
+		return fmt.Errorf("inventory: record submitted %s: %w", u, err)
+	}
+	err = db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q, u.ProjectID, u.Target, string(doc))
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return notify(ctx, tx, u)
+	})
+	if err != nil {
+		return fmt.Errorf("inventory: record submitted %s: %w", u, err)
 	}
 	return nil
 }

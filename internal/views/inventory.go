@@ -2,6 +2,8 @@ package views
 
 import (
 	"fmt"
+
+	"github.com/a-h/templ"
 	"net/url"
 	"time"
 )
@@ -202,4 +204,34 @@ func dirValue(desc bool) string {
 		return "desc"
 	}
 	return "asc"
+}
+
+// The inventory's live events (sent by the events endpoint when the
+// inventory of a followed project or cluster changes, or a snapshot job of
+// the cluster moves):
+//
+//	FreshnessEvent(project)              with FreshnessLine
+//	SnapshotsEvent(project, cluster)     with SnapshotRowsLive (first page only)
+//	TakeSnapshotEvent(project, cluster)  with TakeSnapshotLive
+
+// FreshnessEvent replaces a project page's freshness line.
+func FreshnessEvent(project string) string { return "inv-" + project + "-freshness" }
+
+// SnapshotsEvent replaces the rows of a cluster's first page of snapshots.
+func SnapshotsEvent(project, cluster string) string {
+	return "inv-" + project + "-" + cluster + "-snapshots"
+}
+
+// TakeSnapshotEvent replaces a cluster's Take snapshot form.
+func TakeSnapshotEvent(project, cluster string) string {
+	return "inv-" + project + "-" + cluster + "-take"
+}
+
+// snapshotsLiveAttrs make the first page's rows follow SnapshotsEvent;
+// later pages stay as they are.
+func snapshotsLiveAttrs(v ClusterView) templ.Attributes {
+	if v.SnapshotPager.Page > 1 {
+		return nil
+	}
+	return templ.Attributes{"sse-swap": SnapshotsEvent(v.Project.ID, v.Cluster.Name), "id": "snapshot-rows"}
 }

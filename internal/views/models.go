@@ -89,6 +89,10 @@ type Snapshot struct {
 	Members        []string
 	// Job is the Snapdesk job that took it; nil when started elsewhere.
 	Job *Job
+	// Gone is when Atlas stopped listing it (zero while it does); Expired
+	// says it went because it expired. Gone snapshots stay, struck through.
+	Gone    time.Time
+	Expired bool
 }
 
 // Progress is how far a job or run has got.
@@ -390,13 +394,15 @@ type OverviewView struct {
 
 // ProjectsView is the list of projects.
 type ProjectsView struct {
-	Page     Page
-	Projects []Project
+	Page      Page
+	Freshness Freshness
+	Projects  []Project
 }
 
 // ProjectView is one project.
 type ProjectView struct {
 	Page      Page
+	Freshness Freshness
 	Project   Project
 	Clusters  []Cluster
 	Pipelines []Pipeline
@@ -407,9 +413,10 @@ type ProjectView struct {
 
 // ClusterView is one cluster: its snapshots, jobs and actions.
 type ClusterView struct {
-	Page    Page
-	Project Project
-	Cluster Cluster
+	Page      Page
+	Freshness Freshness
+	Project   Project
+	Cluster   Cluster
 	// Snapshots is one page of Atlas's snapshots, newest first.
 	Snapshots     []Snapshot
 	SnapshotPager Pager
@@ -428,6 +435,7 @@ type ClusterView struct {
 // PipelineView is one pipeline.
 type PipelineView struct {
 	Page      Page
+	Freshness Freshness
 	Project   Project
 	Pipeline  Pipeline
 	Runs      []PipelineRun
@@ -440,6 +448,7 @@ type PipelineView struct {
 // PipelineRunView is one pipeline run.
 type PipelineRunView struct {
 	Page         Page
+	Freshness    Freshness
 	Project      Project
 	PipelineName string
 	Run          PipelineRun

@@ -22,7 +22,7 @@ func TakeSnapshotBlocked(c Cluster, snaps []Snapshot, jobs []Job) (reason, jobID
 		}
 	}
 	for _, s := range snaps {
-		if s.SnapshotType == "onDemand" && (s.Status == "queued" || s.Status == "inProgress") {
+		if s.Gone.IsZero() && s.SnapshotType == "onDemand" && (s.Status == "queued" || s.Status == "inProgress") {
 			id := ""
 			if s.Job != nil {
 				id = s.Job.ID

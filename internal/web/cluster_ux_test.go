@@ -112,6 +112,7 @@ func TestSnapshotPickerShowsTheDescriptionAsTyped(t *testing.T) {
 		t.Fatalf("take snapshot = %d", resp.StatusCode)
 	}
 	app.clock.Advance(30 * time.Minute) // Atlas completes it
+	app.sync(t)
 	_, doc = getDoc(t, c, app.srv.URL+exportNewPath)
 	found := false
 	doc.Find(`[data-testid="snapshot-picker"] option`).Each(func(_ int, o *goquery.Selection) {

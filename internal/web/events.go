@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/views"
@@ -51,6 +52,19 @@ func (h *Handler) events(c echo.Context) error {
 	}
 	updates, stop := h.live.Subscribe(follows)
 	defer stop()
+	// A stream that follows a project the person may view keeps it watched
+	// (synced at the watched cadence) and gets its inventory's changes.
+	var changes <-chan inventory.Change
+	var inv *inventory.Reader
+	if l.ProjectID != "" && h.invHub != nil {
+		if r, err := h.invCatalog.Project(ctx, u, l.ProjectID); err == nil {
+			inv = r
+			h.watch(c, l.ProjectID)
+			ch, stopInv := h.invHub.Subscribe()
+			defer stopInv()
+			changes = ch
+		}
+	}
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -68,12 +82,32 @@ func (h *Handler) events(c echo.Context) error {
 				return nil
 			}
 			w.Flush()
+			if inv != nil {
+				h.watch(c, l.ProjectID)
+			}
+		case ch := <-changes:
+			if ch.ProjectID != l.ProjectID || (ch.Target != "" && ch.Target != l.ClusterName) {
+				continue
+			}
+			if err := h.inventoryEvents(c, w, inv, l.ClusterName); err != nil {
+				return nil
+			}
+			w.Flush()
 		case up, open := <-updates:
 			if !open { // the server is shutting down; htmx reconnects elsewhere
 				return nil
 			}
 			if err := h.sendChange(ctx, w, l, u, up); err != nil {
 				return nil
+			}
+			if inv != nil && l.ClusterName != "" && up.ProjectID == l.ProjectID && up.ClusterName == l.ClusterName {
+				// A snapshot job of the cluster moved: Take snapshot may be
+				// possible again (the job is read once per process).
+				if j, err := h.changedJob(up); err == nil && j.Kind == jobs.KindSnapshot {
+					if err := h.takeSnapshotEvent(c, w, inv, l.ClusterName); err != nil {
+						return nil
+					}
+				}
 			}
 			w.Flush()
 		}
@@ -150,4 +184,35 @@ func (h *Handler) writeJobEvents(ctx context.Context, w http.ResponseWriter, j j
 		}
 	}
 	return nil
+}
+
+// inventoryEvents sends what changed in a followed project's inventory:
+// the freshness line and, on a cluster's page, its first page of
+// snapshots and its Take snapshot form.
+func (h *Handler) inventoryEvents(c echo.Context, w *echo.Response, r *inventory.Reader, cluster string) error {
+	ctx := c.Request().Context()
+	g := r.ProjectID()
+	if cluster == "" {
+		return views.WriteEvent(ctx, w, views.FreshnessEvent(g), views.FreshnessLine(h.freshness(c, []string{g}, "", g)))
+	}
+	v, err := h.clusterData(c, g, r, cluster, 1, nil)
+	if err != nil {
+		return nil // the cluster is gone or unreadable: the page keeps what it shows
+	}
+	if err := views.WriteEvent(ctx, w, views.FreshnessEvent(g), views.FreshnessLine(v.Freshness)); err != nil {
+		return err
+	}
+	if err := views.WriteEvent(ctx, w, views.SnapshotsEvent(g, cluster), views.SnapshotRowsLive(v)); err != nil {
+		return err
+	}
+	return views.WriteEvent(ctx, w, views.TakeSnapshotEvent(g, cluster), views.TakeSnapshotLive(v))
+}
+
+// takeSnapshotEvent sends a cluster's Take snapshot form as it is now.
+func (h *Handler) takeSnapshotEvent(c echo.Context, w *echo.Response, r *inventory.Reader, cluster string) error {
+	v, err := h.clusterData(c, r.ProjectID(), r, cluster, 1, nil)
+	if err != nil {
+		return nil
+	}
+	return views.WriteEvent(c.Request().Context(), w, views.TakeSnapshotEvent(r.ProjectID(), cluster), views.TakeSnapshotLive(v))
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -68,17 +70,25 @@ func (h *Handler) newExport(c echo.Context) error {
 		return notFound()
 	}
 	ctx := c.Request().Context()
-	p, err := a.Projects.Get(ctx, g)
-	if err != nil {
-		return atlasErr(err)
+	p, err := a.Project(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return notInInventory("project")
 	}
-	choices, err := h.exportChoices(ctx, a, g, name)
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
-	buckets, err := h.buckets(ctx, a, g)
+	if _, err := a.Cluster(ctx, name); errors.Is(err, db.ErrNotFound) {
+		return notInInventory("cluster")
+	} else if err != nil {
+		return err
+	}
+	choices, err := h.exportChoices(ctx, a, name)
 	if err != nil {
-		return atlasErr(err)
+		return err
+	}
+	buckets, err := h.buckets(ctx, a)
+	if err != nil {
+		return err
 	}
 	q := c.QueryParams()
 	ef := views.ExportForm{ProjectID: g, ClusterName: name, Snapshots: choices, Buckets: buckets}
@@ -117,7 +127,7 @@ func (h *Handler) newExport(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"),
-		Project: projectView(p), ClusterName: name, Form: ef}))
+		Project: projectView(p.Project), ClusterName: name, Form: ef}))
 }
 
 // maxPrefillRows bounds the custom data rows a deep link may prefill.
@@ -148,18 +158,13 @@ func prefillCustomData(q url.Values) url.Values {
 	return out
 }
 
-// exportChoices are the completed snapshots of a cluster, newest first:
-// the ones the Export page offers.
-func (h *Handler) exportChoices(ctx context.Context, a *atlas.Client, g, name string) ([]views.SnapshotChoice, error) {
-	cl, err := a.Clusters.Get(ctx, g, name)
+// exportChoices are the completed snapshots of a cluster Atlas still
+// lists, newest first: the ones the Export page offers.
+func (h *Handler) exportChoices(ctx context.Context, r *inventory.Reader, name string) ([]views.SnapshotChoice, error) {
+	snaps, err := r.LiveSnapshots(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	snaps, err := a.Snapshots.ForCluster(ctx, g, name, cl.ClusterType)
-	if err != nil {
-		return nil, err
-	}
-	sortSnapshotsNewestFirst(snaps)
 	var out []views.SnapshotChoice
 	for _, s := range snaps {
 		if s.Status == atlas.SnapshotCompleted {
@@ -189,13 +194,13 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	ef.IdempotencyKey, ef.ReturnTo, ef.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
 	again := func(status int) error {
 		ctx := c.Request().Context()
-		if buckets, err := h.buckets(ctx, a, g); err == nil {
+		if buckets, err := h.buckets(ctx, a); err == nil {
 			ef.Buckets = buckets
 		}
 		// The stand-alone page, and a form whose snapshot is missing, offer
 		// the completed snapshots to choose from.
 		if !isHTMX(c) || !form.ValidAtlasID(ef.SnapshotID) {
-			if choices, err := h.exportChoices(ctx, a, g, name); err == nil {
+			if choices, err := h.exportChoices(ctx, a, name); err == nil {
 				ef.Snapshots = choices
 			}
 		}
@@ -225,7 +230,7 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 	}
 	fresh := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, Buckets: ef.Buckets}
 	fresh.CSRFToken = csrfToken(c)
-	if fresh.Buckets, err = h.buckets(c.Request().Context(), a, g); err != nil {
+	if fresh.Buckets, err = h.buckets(c.Request().Context(), a); err != nil {
 		return atlasErr(err)
 	}
 	msg := "Export requested."
@@ -277,16 +282,18 @@ func (h *Handler) triggerIngestion(c echo.Context) error {
 	}
 	fresh := views.IngestionForm{ProjectID: g, PipelineName: name, SnapshotID: req.SnapshotID}
 	fresh.CSRFToken = csrfToken(c)
+	h.recordSubmitted(c, j)
 	return h.done(c, j, "Ingestion requested.", action.ReturnTo, views.TriggerIngestion(fresh))
 }
 
-func (h *Handler) buckets(ctx context.Context, a *atlas.Client, g string) ([]views.Bucket, error) {
+func (h *Handler) buckets(ctx context.Context, r *inventory.Reader) ([]views.Bucket, error) {
+	bs, err := r.Buckets(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []views.Bucket
-	for b, err := range a.ExportBuckets.All(ctx, g) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, bucketView(b))
+	for _, b := range bs {
+		out = append(out, bucketView(b.ExportBucket))
 	}
 	return out, nil
 }

@@ -62,6 +62,9 @@ type Deps struct {
 	Inventory *inventory.Store
 	// Health rates clusters on /health (zero: the defaults).
 	Health inventory.HealthThresholds
+	// InventoryHub carries inventory changes to open pages (nil: pages do
+	// not follow the inventory live).
+	InventoryHub *inventory.Hub
 }
 
 // Handler holds the dependencies of every route.
@@ -80,6 +83,7 @@ type Handler struct {
 	inventory  *inventory.Store
 	invCatalog *catalog.Inventory
 	health     inventory.HealthThresholds
+	invHub     *inventory.Hub
 	sessions   *auth.Sessions
 	oidc       *auth.OIDC
 	devMode    bool
@@ -112,7 +116,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
 		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer()),
-		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health}
+		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

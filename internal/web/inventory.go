@@ -9,8 +9,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/inventory"
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -286,4 +288,36 @@ func (h *Handler) refreshProject(c echo.Context) error {
 		return render(c, http.StatusOK, views.FlashMessage(views.Flash{Kind: "info", Text: msg}))
 	}
 	return c.Redirect(http.StatusSeeOther, views.ProjectURL(g))
+}
+
+// recordSubmitted writes what a submission learned from Atlas (the new
+// snapshot or run, as Atlas answered) into the inventory at once, so the
+// pages show it before the next listing. A failure only costs freshness.
+func (h *Handler) recordSubmitted(c echo.Context, j jobs.Job) {
+	if j.AtlasID == "" {
+		return
+	}
+	str := func(k string) string { v, _ := j.Params[k].(string); return v }
+	u := inventory.Unit{ProjectID: j.ProjectID}
+	var l inventory.Listing
+	switch j.Kind {
+	case jobs.KindSnapshot:
+		s := atlas.Snapshot{ID: j.AtlasID, Status: atlas.SnapshotStatus(j.AtlasState), SnapshotType: atlas.SnapshotOnDemand,
+			Description: str("description"), CreatedAt: j.CreatedAt, Type: "replicaSet"}
+		if atlas.ClusterType(str("clusterType")).IsSharded() {
+			s.Type = "shardedCluster"
+		}
+		if t, err := time.Parse(time.RFC3339, str("expiresAt")); err == nil {
+			s.ExpiresAt = t
+		}
+		u.Resource, u.Target, l.Snapshots = inventory.ResSnapshots, j.ClusterName, []atlas.Snapshot{s}
+	case jobs.KindIngestion:
+		r := atlas.PipelineRun{ID: j.AtlasID, GroupID: j.ProjectID, SnapshotID: j.SnapshotID, State: atlas.RunState(j.AtlasState), CreatedDate: j.CreatedAt}
+		u.Resource, u.Target, l.Runs = inventory.ResRuns, j.PipelineName, []atlas.PipelineRun{r}
+	default:
+		return
+	}
+	if err := h.inventory.RecordSubmitted(c.Request().Context(), u, l); err != nil {
+		h.log.WarnContext(c.Request().Context(), "record submission in the inventory", "job", j.ID, "err", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
+	"github.com/snapdesk/snapdesk/internal/views"
 )
 
 // /snapshots: every snapshot the person may see, with project names, the
@@ -154,4 +155,52 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A snapshot Atlas takes behind Snapdesk's back reaches an open cluster
+// page's stream as new snapshot rows once the sync has seen it.
+func TestClusterPageFollowsTheInventory(t *testing.T) {
+	t.Parallel()
+	app := newPagesApp(t)
+	c := signedIn(t, app.srv, "viewer")
+	_, doc := getDoc(t, c, app.srv.URL+clusterPath)
+	stream := byTestID(doc, "live").AttrOr("sse-connect", "")
+	if stream == "" {
+		t.Fatal("the cluster page has no event stream")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	events := openStream(t, ctx, c, app.srv.URL+stream)
+	want := views.SnapshotsEvent(atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster)
+	// Atlas takes a snapshot; the sync sees it; the page hears of it. (The
+	// hub's LISTEN may come up after the first change: then another.)
+	for attempt := 0; attempt < 10; attempt++ {
+		id, err := app.sim.AddSnapshot(atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster, atlassim.SnapshotSpec{Description: "nightly by Atlas"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		app.sync(t)
+		timeout := time.After(time.Second)
+	wait:
+		for {
+			select {
+			case ev := <-events:
+				if ev.name != want {
+					continue
+				}
+				frag, err := goquery.NewDocumentFromReader(strings.NewReader("<table><tbody>" + ev.data + "</tbody></table>"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if frag.Find(`[data-snapshot-id="`+id+`"]`).Length() > 0 {
+					return
+				}
+			case <-timeout:
+				break wait
+			case <-ctx.Done():
+				t.Fatal("no snapshots event with the new snapshot")
+			}
+		}
+	}
+	t.Fatal("no snapshots event with a new snapshot after 10 tries")
 }

@@ -46,12 +46,16 @@ type pagesApp struct {
 	atlas *atlas.Client
 	svc   *jobs.Service
 	hub   *live.Hub
+	app   *testApp
 }
+
+// sync brings the inventory (what pages read) up to date with Atlas.
+func (a *pagesApp) sync(t *testing.T) { a.app.SyncNow(t) }
 
 func newPagesApp(t *testing.T) *pagesApp {
 	t.Helper()
 	app := startApp(t, dbtest.New(t), appOptions{})
-	return &pagesApp{srv: app.Server, pool: app.Pool, clock: app.Clock, sim: app.Sim, atlas: app.Atlas, svc: app.Jobs, hub: app.Hub}
+	return &pagesApp{srv: app.Server, pool: app.Pool, clock: app.Clock, sim: app.Sim, atlas: app.Atlas, svc: app.Jobs, hub: app.Hub, app: app}
 }
 
 func byTestID(s interface {
@@ -269,6 +273,7 @@ func (a *pagesApp) takeSnapshots(t *testing.T, cluster string, n int) {
 func TestClusterSnapshotPager(t *testing.T) {
 	app := newPagesApp(t)
 	app.takeSnapshots(t, atlassim.FixtureReplicaSetCluster, 23) // 4 fixtures + 23 = 27: pages of 25 and 2
+	app.sync(t)
 	c := signedIn(t, app.srv, "viewer")
 
 	resp, first := getDoc(t, c, app.srv.URL+clusterPath)
@@ -367,6 +372,7 @@ func TestPipelineRunsPager(t *testing.T) {
 		}
 		app.clock.Advance(time.Minute)
 	}
+	app.sync(t)
 	c := signedIn(t, app.srv, "viewer")
 	resp, first := getDoc(t, c, app.srv.URL+pipelinePath)
 	if resp.StatusCode != http.StatusOK {

@@ -9,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -29,10 +31,10 @@ func runView(r atlas.PipelineRun, byRun map[string]views.Job) views.PipelineRun 
 	return v
 }
 
-// pipelineTarget validates the pipeline path parameters and answers the
-// "pipelines are retired" page when Atlas no longer serves them.
-func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, *atlas.Client, error) {
-	g, a, err := h.projectParam(c)
+// pipelineTarget validates the pipeline path parameters and returns the
+// project, the pipeline's name and the project's inventory reader.
+func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, *inventory.Reader, error) {
+	g, r, err := h.projectParam(c)
 	if err != nil {
 		return atlas.Project{}, "", nil, err
 	}
@@ -40,11 +42,14 @@ func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, *atlas.
 	if !form.ValidPipelineName(name) {
 		return atlas.Project{}, "", nil, notFound()
 	}
-	p, err := a.Projects.Get(c.Request().Context(), g)
-	if err != nil {
-		return p, "", nil, atlasErr(err)
+	p, err := r.Project(c.Request().Context())
+	if errors.Is(err, db.ErrNotFound) {
+		return atlas.Project{ID: g}, "", nil, notInInventory("project")
 	}
-	return p, name, a, nil
+	if err != nil {
+		return atlas.Project{ID: g}, "", nil, err
+	}
+	return p.Project, name, r, nil
 }
 
 func (h *Handler) pipelinesGone(c echo.Context, p atlas.Project, name string) error {
@@ -52,8 +57,27 @@ func (h *Handler) pipelinesGone(c echo.Context, p atlas.Project, name string) er
 		Page: h.page(c, "Pipelines unavailable", "projects"), Project: projectView(p), PipelineName: name}))
 }
 
+// errPipelinesGone: Atlas no longer serves pipelines (the page says so).
+var errPipelinesGone = errors.New("pipelines unavailable")
+
+// pipelineOf returns the pipeline from the inventory, errPipelinesGone when
+// Atlas no longer serves pipelines, or a 404.
+func (h *Handler) pipelineOf(c echo.Context, name string, r *inventory.Reader) (inventory.Pipeline, error) {
+	ctx := c.Request().Context()
+	if _, unavailable, err := r.Pipelines(ctx); err != nil {
+		return inventory.Pipeline{}, err
+	} else if unavailable {
+		return inventory.Pipeline{}, errPipelinesGone
+	}
+	pl, err := r.Pipeline(ctx, name)
+	if errors.Is(err, db.ErrNotFound) {
+		return pl, notInInventory("pipeline")
+	}
+	return pl, err
+}
+
 func (h *Handler) pipelinePage(c echo.Context) error {
-	p, name, a, err := h.pipelineTarget(c)
+	p, name, r, err := h.pipelineTarget(c)
 	if err != nil {
 		return err
 	}
@@ -62,46 +86,46 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	pl, err := a.Pipelines.Get(ctx, p.ID, name)
-	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+	pl, err := h.pipelineOf(c, name, r)
+	if errors.Is(err, errPipelinesGone) {
 		return h.pipelinesGone(c, p, name)
 	}
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
-	runs, err := a.Pipelines.ListRuns(ctx, p.ID, name, atlas.RunsOptions{ListOptions: atlas.ListOptions{PageNum: page, ItemsPerPage: perPage}})
-	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
-		return h.pipelinesGone(c, p, name)
-	}
+	runs, total, err := r.Runs(ctx, name, page, perPage)
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
 	pipelineJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 50)
 	if err != nil {
 		return err
 	}
-	runTimes := make([]time.Time, 0, len(runs.Results))
-	for _, r := range runs.Results {
+	runTimes := make([]time.Time, 0, len(runs))
+	for _, r := range runs {
 		runTimes = append(runTimes, r.CreatedDate)
 	}
 	byRun, err := h.jobsOfAtlasObjects(ctx, p.ID, name, jobs.KindIngestion, runTimes)
 	if err != nil {
 		return err
 	}
-	// The pipeline was fetched above: no need to list them all to find it.
 	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: jobViews(pipelineJobs),
-		RunsPager: pagerFor(page, runs.TotalCount), Pipeline: pipelineView(pl)}
+		RunsPager: pagerFor(page, total), Pipeline: pipelineView(pl.Pipeline), Freshness: h.freshness(c, []string{p.ID}, name, p.ID)}
 	status := http.StatusOK
 	if page > v.RunsPager.Pages {
 		// A page past the end: the page says so and leads back.
 		status = http.StatusNotFound
 	}
-	for _, r := range runs.Results {
-		v.Runs = append(v.Runs, runView(r, byRun))
+	for _, r := range runs {
+		v.Runs = append(v.Runs, runView(r.PipelineRun, byRun))
 	}
-	avail, err := a.Pipelines.ListAvailableSnapshots(ctx, p.ID, name, atlas.ListOptions{ItemsPerPage: 100})
-	if err != nil {
-		return atlasErr(err)
+	// The snapshots a pipeline can ingest are its source cluster's
+	// completed ones (Atlas's availableSnapshots), read from the inventory.
+	var avail []inventory.Snapshot
+	if src := pl.Source.ClusterName; src != "" && (pl.Source.GroupID == "" || pl.Source.GroupID == p.ID) {
+		if avail, err = r.LiveSnapshots(ctx, src); err != nil {
+			return err
+		}
 	}
 	v.Trigger = views.IngestionForm{ProjectID: p.ID, PipelineName: name, SnapshotID: c.QueryParam(form.FieldSnapshotID),
 		RetentionUnits: c.QueryParam(form.FieldRetentionUnits), RetentionValue: c.QueryParam(form.FieldRetentionValue)}
@@ -113,14 +137,17 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	// The Trigger ingestion deep link (…/runs/new) carries return_to only
 	// when the policy allows it.
 	v.Trigger.ReturnTo, v.Trigger.Errors = form.ParseReturnTo(c.QueryParams(), h.returnPolicy)
-	for _, s := range avail.Results {
+	for _, s := range avail {
+		if s.Status != atlas.SnapshotCompleted || len(v.Trigger.Snapshots) >= 100 {
+			continue
+		}
 		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: withoutMarker(s.Description)})
 	}
 	return render(c, status, views.PipelinePage(v))
 }
 
 func (h *Handler) pipelineRunPage(c echo.Context) error {
-	p, name, a, err := h.pipelineTarget(c)
+	p, name, r, err := h.pipelineTarget(c)
 	if err != nil {
 		return err
 	}
@@ -129,12 +156,17 @@ func (h *Handler) pipelineRunPage(c echo.Context) error {
 		return notFound()
 	}
 	ctx := c.Request().Context()
-	run, err := a.Pipelines.GetRun(ctx, p.ID, name, runID)
-	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
+	if _, err := h.pipelineOf(c, name, r); errors.Is(err, errPipelinesGone) {
 		return h.pipelinesGone(c, p, name)
+	} else if err != nil {
+		return err
+	}
+	run, err := r.Run(ctx, name, runID)
+	if errors.Is(err, db.ErrNotFound) {
+		return notInInventory("pipeline run")
 	}
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
 	byRun := map[string]views.Job{}
 	if js, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 200); err == nil {
@@ -143,5 +175,5 @@ func (h *Handler) pipelineRunPage(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, views.PipelineRunPage(views.PipelineRunView{Page: h.page(c, "Pipeline run", "projects"),
-		Project: projectView(p), PipelineName: name, Run: runView(run, byRun)}))
+		Project: projectView(p), PipelineName: name, Run: runView(run.PipelineRun, byRun), Freshness: h.freshness(c, []string{p.ID}, name, p.ID)}))
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -25,18 +27,27 @@ func pathParam(c echo.Context, name string) string {
 	return v
 }
 
-// projectParam validates :groupId and the user's right to view it. A
-// malformed id is a 404; a project the user may not see is a 403.
-func (h *Handler) projectParam(c echo.Context) (string, *atlas.Client, error) {
+// projectParam validates :groupId and the user's right to view it, and
+// returns the project's read-only inventory reader. A malformed id is a
+// 404; a project the user may not see is a 403. The project counts as open
+// (watched) for the sync.
+func (h *Handler) projectParam(c echo.Context) (string, *inventory.Reader, error) {
 	g := pathParam(c, "groupId")
 	if !form.ValidGroupID(g) {
 		return "", nil, notFound()
 	}
-	a, err := h.catalog.Project(c.Request().Context(), currentUser(c), g)
+	r, err := h.invCatalog.Project(c.Request().Context(), currentUser(c), g)
 	if err != nil {
 		return "", nil, h.forbidden(c, err, "You may not see this project.")
 	}
-	return g, a, nil
+	h.watch(c, g)
+	return g, r, nil
+}
+
+// notInInventory answers for a project, cluster or pipeline the inventory
+// does not hold.
+func notInInventory(what string) error {
+	return &Error{Status: http.StatusNotFound, Msg: "Atlas does not list this " + what + ", or Snapdesk has not read it yet. If it was just created, try again in a few seconds."}
 }
 
 // atlasErr turns an Atlas error into what the user sees.
@@ -55,58 +66,56 @@ func atlasErr(err error) error {
 func (h *Handler) projectsList(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	projects, err := h.catalog.Projects(ctx, u)
+	projects, err := h.invCatalog.Projects(ctx, u)
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
 	var list []views.Project
 	for _, p := range projects {
-		list = append(list, projectView(p))
+		list = append(list, projectView(p.Project))
 	}
-	return render(c, http.StatusOK, views.ProjectsPage(views.ProjectsView{Page: h.page(c, "Projects", "projects"), Projects: list}))
+	return render(c, http.StatusOK, views.ProjectsPage(views.ProjectsView{Page: h.page(c, "Projects", "projects"), Projects: list,
+		Freshness: h.freshness(c, []string{""}, "", "")}))
 }
 
 func (h *Handler) projectPage(c echo.Context) error {
-	g, a, err := h.projectParam(c)
+	g, r, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	p, err := a.Projects.Get(ctx, g)
+	p, err := r.Project(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return notInInventory("project")
+	}
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
-	v := views.ProjectView{Page: h.page(c, p.Name, "projects"), Project: projectView(p)}
-	for cl, err := range a.Clusters.All(ctx, g) {
-		if err != nil {
-			return atlasErr(err)
-		}
-		v.Clusters = append(v.Clusters, clusterView(cl))
-	}
-	for b, err := range a.ExportBuckets.All(ctx, g) {
-		if err != nil {
-			return atlasErr(err)
-		}
-		v.Buckets = append(v.Buckets, bucketView(b))
-	}
-	v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, a, g)
+	v := views.ProjectView{Page: h.page(c, p.Name, "projects"), Project: projectView(p.Project), Freshness: h.freshness(c, []string{g}, "", g)}
+	cls, err := r.Clusters(ctx)
 	if err != nil {
-		return atlasErr(err)
+		return err
+	}
+	for _, cl := range cls {
+		v.Clusters = append(v.Clusters, clusterView(cl.Cluster))
+	}
+	if v.Buckets, err = h.buckets(ctx, r); err != nil {
+		return err
+	}
+	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(ctx, r); err != nil {
+		return err
 	}
 	return render(c, http.StatusOK, views.ProjectPage(v))
 }
 
-func (h *Handler) pipelines(c echo.Context, a *atlas.Client, g string) ([]views.Pipeline, bool, error) {
-	ps, err := a.Pipelines.List(c.Request().Context(), g)
-	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
-		return nil, true, nil
-	}
-	if err != nil {
-		return nil, false, err
+func (h *Handler) pipelines(ctx context.Context, r *inventory.Reader) ([]views.Pipeline, bool, error) {
+	ps, unavailable, err := r.Pipelines(ctx)
+	if err != nil || unavailable {
+		return nil, unavailable, err
 	}
 	var out []views.Pipeline
 	for _, p := range ps {
-		out = append(out, pipelineView(p))
+		out = append(out, pipelineView(p.Pipeline))
 	}
 	return out, false, nil
 }
@@ -135,7 +144,7 @@ func (h *Handler) clusterPage(c echo.Context) error {
 }
 
 func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.SnapshotForm) error {
-	g, a, err := h.projectParam(c)
+	g, r, err := h.projectParam(c)
 	if err != nil {
 		return err
 	}
@@ -147,49 +156,68 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	p, err := a.Projects.Get(ctx, g)
-	if err != nil {
-		return atlasErr(err)
-	}
-	cl, err := a.Clusters.Get(ctx, g, name)
-	if err != nil {
-		return atlasErr(err)
-	}
-	snaps, total, err := h.snapshotsPage(ctx, a, g, cl, page)
-	if err != nil {
-		return atlasErr(err)
-	}
-	clusterJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, 50)
+	v, err := h.clusterData(c, g, r, name, page, snapForm)
 	if err != nil {
 		return err
 	}
-	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p), Cluster: clusterView(cl), Jobs: jobViews(clusterJobs)}
-	v.SnapshotPager = pagerFor(page, total)
 	if page > v.SnapshotPager.Pages && status < http.StatusBadRequest {
 		// A page past the end (the list shrank, or a made-up URL): the
 		// page says so and leads back, with the status saying so too.
 		status = http.StatusNotFound
 	}
-	byAtlasID, err := h.jobsOfAtlasObjects(ctx, g, name, jobs.KindSnapshot, snapshotTimes(snaps))
+	return render(c, status, views.ClusterPage(v))
+}
+
+// clusterData assembles a cluster page from the inventory and the jobs:
+// the page and its live events use it alike.
+func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, name string, page int, snapForm *views.SnapshotForm) (views.ClusterView, error) {
+	ctx := c.Request().Context()
+	p, err := r.Project(ctx)
+	if errors.Is(err, db.ErrNotFound) {
+		return views.ClusterView{}, notInInventory("project")
+	}
 	if err != nil {
-		return err
+		return views.ClusterView{}, err
+	}
+	cl, err := r.Cluster(ctx, name)
+	if errors.Is(err, db.ErrNotFound) {
+		return views.ClusterView{}, notInInventory("cluster")
+	}
+	if err != nil {
+		return views.ClusterView{}, err
+	}
+	snaps, total, err := r.Snapshots(ctx, name, page, perPage)
+	if err != nil {
+		return views.ClusterView{}, err
+	}
+	clusterJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, 50)
+	if err != nil {
+		return views.ClusterView{}, err
+	}
+	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p.Project), Cluster: clusterView(cl.Cluster), Jobs: jobViews(clusterJobs),
+		Freshness: h.freshness(c, []string{g}, name, g)}
+	v.SnapshotPager = pagerFor(page, total)
+	times := make([]time.Time, 0, len(snaps))
+	for _, s := range snaps {
+		times = append(times, s.CreatedAt)
+	}
+	byAtlasID, err := h.jobsOfAtlasObjects(ctx, g, name, jobs.KindSnapshot, times)
+	if err != nil {
+		return v, err
 	}
 	for _, s := range snaps {
-		sv := snapshotView(s)
+		sv := snapshotView(s.Snapshot)
+		sv.Gone, sv.Expired = s.Gone, s.Expired()
 		if j, ok := byAtlasID[s.ID]; ok {
 			sv.Job = &j
 		}
 		v.Snapshots = append(v.Snapshots, sv)
 	}
-	for b, err := range a.ExportBuckets.All(ctx, g) {
-		if err != nil {
-			return atlasErr(err)
-		}
-		v.Buckets = append(v.Buckets, bucketView(b))
+	if v.Buckets, err = h.buckets(ctx, r); err != nil {
+		return v, err
 	}
-	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(c, a, g); err != nil {
-		return atlasErr(err)
+	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(ctx, r); err != nil {
+		return v, err
 	}
 	if snapForm == nil {
 		// The Take snapshot deep link (…/snapshots/new) is prefilled from
@@ -200,9 +228,22 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	}
 	snapForm.Now = time.Now()
 	snapForm.CSRFToken = csrfToken(c)
-	snapForm.DisabledReason, snapForm.BlockingJobID = views.TakeSnapshotBlocked(v.Cluster, v.Snapshots, v.Jobs)
+	// The rule reads every live snapshot, not only this page's.
+	live, err := r.LiveSnapshots(ctx, name)
+	if err != nil {
+		return v, err
+	}
+	liveViews := make([]views.Snapshot, 0, len(live))
+	for _, s := range live {
+		sv := snapshotView(s.Snapshot)
+		if j, ok := byAtlasID[s.ID]; ok {
+			sv.Job = &j
+		}
+		liveViews = append(liveViews, sv)
+	}
+	snapForm.DisabledReason, snapForm.BlockingJobID = views.TakeSnapshotBlocked(v.Cluster, liveViews, v.Jobs)
 	v.TakeSnapshot = *snapForm
-	return render(c, status, views.ClusterPage(v))
+	return v, nil
 }
 
 // perPage is how many snapshots or runs a page of a cluster or pipeline
@@ -224,30 +265,6 @@ func pageParam(c echo.Context) (int, error) {
 func pagerFor(page, total int) views.Pager {
 	pages := max(1, (total+perPage-1)/perPage)
 	return views.Pager{Page: page, Pages: pages, HasNext: page < pages}
-}
-
-// snapshotsPage returns one page of a cluster's snapshots, newest first,
-// and how many there are. Replica sets are paged by Atlas (pageNum,
-// itemsPerPage, totalCount); the sharded endpoint has no paging, so its
-// list is paged here.
-func (h *Handler) snapshotsPage(ctx context.Context, a *atlas.Client, g string, cl atlas.Cluster, page int) ([]atlas.Snapshot, int, error) {
-	if !cl.ClusterType.IsSharded() {
-		res, err := a.Snapshots.ListReplicaSet(ctx, g, cl.Name, atlas.ListOptions{PageNum: page, ItemsPerPage: perPage})
-		if err != nil {
-			return nil, 0, err
-		}
-		sortSnapshotsNewestFirst(res.Results)
-		return res.Results, res.TotalCount, nil
-	}
-	res, err := a.Snapshots.ListSharded(ctx, g, cl.Name)
-	if err != nil {
-		return nil, 0, err
-	}
-	all := res.Results
-	sortSnapshotsNewestFirst(all)
-	start := min((page-1)*perPage, len(all))
-	end := min(start+perPage, len(all))
-	return all[start:end], len(all), nil
 }
 
 // jobLinkSlack is how far apart a job's creation and the creation of its
@@ -290,14 +307,3 @@ func (h *Handler) jobsOfAtlasObjects(ctx context.Context, g, target string, kind
 	return out, nil
 }
 
-func snapshotTimes(snaps []atlas.Snapshot) []time.Time {
-	out := make([]time.Time, 0, len(snaps))
-	for _, s := range snaps {
-		out = append(out, s.CreatedAt)
-	}
-	return out
-}
-
-func sortSnapshotsNewestFirst(s []atlas.Snapshot) {
-	slices.SortStableFunc(s, func(a, b atlas.Snapshot) int { return b.CreatedAt.Compare(a.CreatedAt) })
-}

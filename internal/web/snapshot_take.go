@@ -53,6 +53,7 @@ func (h *Handler) takeSnapshot(c echo.Context) error {
 		sf.Refusal, sf.Errors = ref, errs
 		return h.formAgain(c, sf)
 	}
+	h.recordSubmitted(c, j)
 	fresh := views.SnapshotForm{ProjectID: g, ClusterName: name}
 	fresh.CSRFToken = csrfToken(c)
 	fresh.DisabledReason, fresh.BlockingJobID = "A snapshot Snapdesk started is in progress.", j.ID

@@ -107,7 +107,9 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	a.Inventory = inventory.NewStore(pool)
 	pcfg.Inventory = inventory.NewRecorder(a.Inventory, 10*time.Second)
 	a.Poller = poller.New(pcfg, a.Jobs, metrics.New(), log)
-	a.Sync = inventory.NewSyncer(inventory.DefaultConfig(), a.Inventory, a.Atlas, log)
+	scfg := inventory.DefaultConfig()
+	scfg.Concurrency = 1 // one connection, as the outage test expects of the app at rest
+	a.Sync = inventory.NewSyncer(scfg, a.Inventory, a.Atlas, log)
 	if db.CheckCurrent(context.Background(), pool) == nil {
 		a.SyncNow(tb) // pages read what the sync found (the readiness tests have no database)
 	}
@@ -119,7 +121,13 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 		defer close(hubDone)
 		a.Hub.Run(hubCtx)
 	}()
-	tb.Cleanup(func() { stopHub(); <-hubDone })
+	invHub := inventory.NewHub(pool, log)
+	invDone := make(chan struct{})
+	go func() {
+		defer close(invDone)
+		invHub.Run(hubCtx)
+	}()
+	tb.Cleanup(func() { stopHub(); <-hubDone; <-invDone })
 	sessions := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: time.Hour, Lifetime: 12 * time.Hour})
 	tb.Cleanup(sessions.Close)
 
@@ -131,7 +139,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	// As in production (app.Serve), streams end before the server closes,
 	// which waits for them.
 	tb.Cleanup(a.Hub.Close)
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory,
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	a.Metrics = metrics.New()
 	deps.Metrics, deps.MetricsToken = a.Metrics, o.metricsToken
