@@ -290,17 +290,15 @@ func (c *Client) doAttempts(ctx context.Context, r request, out any, info *CallI
 			c.tokens.reset()
 			continue
 		}
-		if attempt >= c.retries || ctx.Err() != nil {
+		// Background work is retried on its own schedule (the sync backs
+		// the unit off), never here.
+		if attempt >= c.retries || ctx.Err() != nil || background {
 			return c.finalError(r, status, err)
 		}
 		var apiErr *Error
 		isAPI := errors.As(err, &apiErr)
 		var wait time.Duration
 		switch {
-		case background && status == http.StatusTooManyRequests:
-			// Background work backs off on its own schedule (the limiter
-			// holds the bucket until Retry-After) instead of waiting here.
-			return err
 		case isAPI && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && (idempotent || status == http.StatusTooManyRequests):
 			// A 429 is refused before any work, so even a POST may be sent again.
 			// A 503 on a POST is handled below as an unknown outcome.

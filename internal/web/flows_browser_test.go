@@ -60,6 +60,9 @@ type browserApp struct {
 	// ConsoleErrors are the page's errors so far (a 422, a form shown again
 	// with its errors, is expected and left out).
 	ConsoleErrors func() []string
+	// app is the assembled app (its inventory sync, for tests that change
+	// Atlas behind Snapdesk's back).
+	app *testApp
 	cancel        context.CancelFunc // closes a tab of newTab
 }
 
@@ -69,7 +72,7 @@ func startBrowserApp(t *testing.T) *browserApp {
 	t.Helper()
 	app := startApp(t, dbtest.New(t), appOptions{})
 	b := browsertest.New(t)
-	a := &browserApp{URL: app.Server.URL, Pool: app.Pool, Sim: app.Sim, Clock: app.Clock, Atlas: app.Atlas, Hub: app.Hub, Poller: app.Poller, B: b,
+	a := &browserApp{URL: app.Server.URL, Pool: app.Pool, Sim: app.Sim, Clock: app.Clock, Atlas: app.Atlas, Hub: app.Hub, Poller: app.Poller, B: b, app: app,
 		ConsoleErrors: browsertest.ConsoleErrors(b, "status of 422")}
 	signInBrowser(t, b, app.Server.URL, "operator")
 	return a

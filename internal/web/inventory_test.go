@@ -204,3 +204,59 @@ func TestClusterPageFollowsTheInventory(t *testing.T) {
 	}
 	t.Fatal("no snapshots event with a new snapshot after 10 tries")
 }
+
+// Atlas down, and Atlas answering 429 to everything: every page still
+// answers 200 from the inventory, with a banner saying since when.
+func TestPagesAnswerFromTheInventoryWhenAtlasFails(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	viewer := signedIn(t, a.Server, "viewer")
+	p := "/projects/" + atlassim.FixtureProjectID
+	pages := []struct {
+		path   string
+		banner bool
+	}{
+		{"/projects", true},
+		{p, true},
+		{p + "/clusters/" + atlassim.FixtureReplicaSetCluster, true},
+		{p + "/clusters/" + atlassim.FixtureShardedCluster, true},
+		{p + "/clusters/" + atlassim.FixtureReplicaSetCluster + "/exports/new", false},
+		{p + "/pipelines/" + atlassim.FixturePipelineName, true},
+		{p + "/pipelines/" + atlassim.FixturePipelineName + "/runs/" + fixtureRunID, true},
+		{"/snapshots", true},
+		{"/health", true},
+		{"/jobs", false},
+		{"/", false},
+	}
+	for _, fault := range []struct {
+		status  int
+		problem string
+	}{{503, "unreachable"}, {429, "limited"}} {
+		if err := a.Sim.SetFaults(atlassim.Faults{ErrorRate: 1, ErrorStatus: fault.status}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Pool.Exec(context.Background(), `UPDATE inventory_sync SET due_at = now()`); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := a.Sync.Cycle(context.Background()); st.Errors == 0 {
+			t.Fatalf("%d: the sync saw no failure", fault.status)
+		}
+		calls := a.Sim.Calls()
+		for _, pg := range pages {
+			resp, doc := getDoc(t, viewer, a.Server.URL+pg.path)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("Atlas %d: GET %s = %d, want 200 from the inventory", fault.status, pg.path, resp.StatusCode)
+				continue
+			}
+			banner := byTestID(doc, "atlas-banner")
+			if pg.banner && (banner.Length() == 0 || banner.AttrOr("data-problem", "") != fault.problem || !strings.Contains(banner.Text(), "since")) {
+				t.Errorf("Atlas %d: GET %s banner = %q (%s), want %s with since when", fault.status, pg.path, banner.Text(), banner.AttrOr("data-problem", ""), fault.problem)
+			}
+		}
+		for op, n := range a.Sim.Calls() {
+			if n != calls[op] {
+				t.Errorf("Atlas %d: the pages called %s %d times", fault.status, op, n-calls[op])
+			}
+		}
+	}
+}

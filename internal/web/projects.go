@@ -306,4 +306,3 @@ func (h *Handler) jobsOfAtlasObjects(ctx context.Context, g, target string, kind
 	}
 	return out, nil
 }
-

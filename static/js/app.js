@@ -38,4 +38,14 @@
       copied(button, fallbackCopy(text));
     }
   });
+  // Live lists (data-live-hold) are not replaced under a person who is
+  // using them: while one of their forms is open or has the focus, an
+  // update is skipped; the next one (or a reload) brings the page up to date.
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    var el = e.target;
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-live-hold")) return;
+    if (el.querySelector("details[open]") || (document.activeElement && el.contains(document.activeElement) && document.activeElement !== document.body)) {
+      e.preventDefault();
+    }
+  });
 })();
