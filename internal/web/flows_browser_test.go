@@ -62,8 +62,8 @@ type browserApp struct {
 	ConsoleErrors func() []string
 	// app is the assembled app (its inventory sync, for tests that change
 	// Atlas behind Snapdesk's back).
-	app *testApp
-	cancel        context.CancelFunc // closes a tab of newTab
+	app    *testApp
+	cancel context.CancelFunc // closes a tab of newTab
 }
 
 // startBrowserApp is the app (startApp) over a fresh database, with

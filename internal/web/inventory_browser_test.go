@@ -53,4 +53,3 @@ func TestBrowserFinishedSnapshotEnablesTakeSnapshot(t *testing.T) {
 	a.unchangedPage(t)
 	a.noConsoleErrors(t)
 }
-
