@@ -219,6 +219,13 @@ func TestSnapshotScenario(t *testing.T) {
 	if actor != "dev|operator" || tokenID != tok.ID {
 		t.Errorf("audit names %s with token %s, want dev|operator with %s", actor, tokenID, tok.ID)
 	}
+	// The secret was used in every request: the logs never show it.
+	if strings.Contains(a.Log.String(), c.secret) {
+		t.Error("the token's secret is in the logs")
+	}
+	if !strings.Contains(a.Log.String(), tok.ID) {
+		t.Error("the access log does not name the token")
+	}
 }
 
 // TestExportApprovalScenario: exports of the second project wait for a
@@ -359,4 +366,25 @@ func TestRateLimitPerToken(t *testing.T) {
 		t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
 	want(t, other.do(http.MethodGet, "/projects", nil), http.StatusOK)
+}
+
+// TestLongPollEndsAtShutdown: a graceful shutdown does not wait for long
+// polls to run out; they answer the job as it is.
+func TestLongPollEndsAtShutdown(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, 0)
+	c, _ := a.token(t, "operator", tokens.Operator, p1)
+	r := c.post(snapshotsPath, map[string]any{"retentionInDays": 2})
+	want(t, r, http.StatusAccepted)
+	id := r.job(t).ID
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		a.Stop()
+	}()
+	start := time.Now()
+	r = c.do(http.MethodGet, "/jobs/"+id+"?wait=60s", nil)
+	want(t, r, http.StatusOK)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the long poll answered %v after the shutdown began", d)
+	}
 }

@@ -59,7 +59,9 @@ type testAPI struct {
 	Tokens *tokens.Service
 	Rules  *policy.Current
 	// Log is everything the API logged.
-	Log        *syncBuffer
+	Log *syncBuffer
+	// Stop begins a graceful shutdown (long polls answer at once).
+	Stop       func()
 	policyFile string
 }
 
@@ -115,8 +117,11 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 	go func() { defer close(done); hub.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-done })
 	a.Tokens = tokens.New(pool, a.Rules)
+	stopping := make(chan struct{})
+	var once sync.Once
+	a.Stop = func() { once.Do(func() { close(stopping) }) }
 	e, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: svc, Catalog: catalog.New(client, a.Rules), Tokens: a.Tokens, Live: hub, Inventory: inv,
-		PublicURL: "https://snapdesk.example.com", RateLimit: rateLimit})
+		PublicURL: "https://snapdesk.example.com", RateLimit: rateLimit, Stopping: stopping})
 	if err != nil {
 		t.Fatal(err)
 	}
