@@ -1,0 +1,146 @@
+package web_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
+	"github.com/snapdesk/snapdesk/internal/browsertest"
+)
+
+// inViewport is a script: every element sel matches is drawn, and lies
+// within the window's width (not off to the right, scrolled out of sight).
+func inViewport(sel string) string {
+	return `(() => { const els = [...document.querySelectorAll(` + strconv.Quote(sel) + `)];
+		if (els.length === 0) return "no element matches";
+		for (const e of els) { const r = e.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0) return "not drawn: " + e.outerHTML.slice(0, 80);
+			if (r.left < 0 || r.right > window.innerWidth) return "off-screen: left " + r.left + ", right " + r.right + " of " + window.innerWidth; }
+		return ""; })()`
+}
+
+// TestBrowserSnapshotTableOnAPhone: at 390 px wide, the cluster page's
+// snapshot table keeps every snapshot's status on screen.
+func TestBrowserSnapshotTableOnAPhone(t *testing.T) {
+	a := startBrowserApp(t)
+	a.do(t, "open the cluster at 390 px",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(a.URL+flowClusterPath),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="snapshot-row"]`)),
+	)
+	browsertest.SaveScreenshot(t, a.B, "cluster-390px")
+	if why := browserValue(t, a, "place the status cells", chromedp.Evaluate[string](inViewport(`[data-testid="snapshot-row"] [data-testid="snapshot-status"] [data-testid="state-badge"]`))); why != "" {
+		t.Errorf("snapshot status at 390 px: %s", why)
+	}
+	if why := browserValue(t, a, "place the headers", chromedp.Evaluate[string](inViewport(`table[data-testid="snapshots"] th:nth-child(2)`))); why != "" {
+		t.Errorf("Status header at 390 px: %s", why)
+	}
+	if why := browserValue(t, a, "place the rows' cells", chromedp.Evaluate[string](inViewport(`[data-testid="snapshot-row"] > td:not(.hide-narrow)`))); why != "" {
+		t.Errorf("a snapshot row's cell at 390 px: %s", why)
+	}
+	if got := a.text(t, `table[data-testid="snapshots"] th:nth-child(2)`); got != "Status" {
+		t.Errorf("second column = %q, want Status", got)
+	}
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserEmptyJobFeedHasNoHeader: a page with no job yet says so,
+// without an empty table header above or below; the first job brings the
+// table.
+func TestBrowserEmptyJobFeedHasNoHeader(t *testing.T) {
+	a := startBrowserApp(t)
+	const feedTable = `table:has(#jobs-feed)`
+	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(`[data-testid="jobs-empty"]`)))
+	shown := func(sel string) bool {
+		return browserValue(t, a, "is "+sel+" shown", chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+strconv.Quote(sel)+`);
+			return !!e && e.getClientRects().length > 0; })()`))
+	}
+	if shown(feedTable + ` thead`) {
+		t.Error("an empty job table header is shown beside \"No jobs yet\"")
+	}
+	a.takeSnapshot(t, flowClusterPath, "2")
+	if !shown(feedTable + ` thead`) {
+		t.Error("the job table is not shown once a job is in it")
+	}
+	if shown(`[data-testid="jobs-empty"]`) {
+		t.Error("\"No jobs yet\" is still shown beside a job")
+	}
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserCopyJobID: the job page's copy button puts the job id on the
+// clipboard (page script, no inline script) and says so.
+func TestBrowserCopyJobID(t *testing.T) {
+	a := startBrowserApp(t)
+	jobID := a.takeSnapshot(t, flowClusterPath, "2")
+	// Reading the clipboard back needs the permission a person would give.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(a.B, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	button := `[data-testid="job-facts"] button[data-copy="` + jobID + `"]`
+	a.do(t, "copy the job id",
+		chromedp.Navigate(a.URL+"/jobs/"+jobID),
+		chromedp.WaitVisible(chromedp.CSS(button)),
+		chromedp.Click(chromedp.CSS(button)),
+		containsText(button, "Copied"),
+	)
+	got := browserValue(t, a, "read the clipboard", chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+	if got != jobID {
+		t.Errorf("clipboard = %q, want the job id %q", got, jobID)
+	}
+	if label := a.attr(t, button, "aria-label"); label != "Copy job id" {
+		t.Errorf("copy button's label = %q", label)
+	}
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserAuditFitsALaptop: at 1280 px, the audit table's When column
+// is one line and nothing (the request id) is cut off or scrolled away.
+func TestBrowserAuditFitsALaptop(t *testing.T) {
+	a := startBrowserApp(t)
+	a.exportSnapshotFromCluster(t)
+	a.signInAs(t, "admin")
+	a.do(t, "open the audit trail",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(a.URL+"/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-row"]`)),
+	)
+	browsertest.SaveScreenshot(t, a.B, "audit-1280px")
+	lines := browserValue(t, a, "measure the When cells", chromedp.Evaluate[float64](`Math.max(...[...document.querySelectorAll('[data-testid="audit-when"] time')]
+		.map(e => e.getClientRects().length))`))
+	if lines != 1 {
+		t.Errorf("a When cell's time takes %v lines, want 1", lines)
+	}
+	overflow := browserValue(t, a, "measure the table", chromedp.Evaluate[string](`(() => {
+		const w = document.querySelector('table[data-testid="audit"]').closest('.table-wrap');
+		if (w.scrollWidth > w.clientWidth) return "the table scrolls sideways: " + w.scrollWidth + " > " + w.clientWidth;
+		const right = w.getBoundingClientRect().right;
+		for (const c of document.querySelectorAll('[data-testid="audit-request"]')) {
+			const r = c.getBoundingClientRect();
+			if (r.width === 0) return "request column hidden";
+			if (r.right > right + 0.5) return "request id cut off at " + r.right + " > " + right;
+		}
+		return ""; })()`))
+	if overflow != "" {
+		t.Error(overflow)
+	}
+	if strings.TrimSpace(a.text(t, `[data-testid="time-rule"]`)) == "" {
+		t.Error("the time rule is not stated on the page")
+	}
+	a.noConsoleErrors(t)
+}
+
+// exportSnapshotFromCluster exports the fixture snapshot to the AWS
+// bucket from the cluster page, so the trail has a few records.
+func (a *browserApp) exportSnapshotFromCluster(t *testing.T) {
+	t.Helper()
+	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath))
+	a.exportSnapshot(t, atlassim.FixtureSnapshotID, atlassim.FixtureAWSBucketID)
+}
