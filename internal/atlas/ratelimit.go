@@ -13,9 +13,9 @@ import (
 //
 // Atlas's RateLimit-Remaining counts only the calls Atlas has served. Calls
 // this client has granted but whose answer has not come back (those in
-// flight, and those waiting for their turn) are not in it yet, so the
-// header never replaces the local count: it can only lower it, to what
-// Atlas reports minus the calls still outstanding.
+// flight, and those waiting for their turn) are not in it yet, so the count
+// taken from an answer is what Atlas reports minus the calls still
+// outstanding: new callers wait behind the ones already granted.
 type rateLimiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -112,14 +112,16 @@ func (g grant) done(status int, h http.Header) {
 		return
 	}
 	if b.limit <= 0 {
-		// First answer in this scope: start from what Atlas reports.
-		b.tokens, b.updatedAt = float64(limit), now
+		b.updatedAt = now
 	}
 	b.limit = float64(limit)
 	b.refill(now)
-	// Atlas has served remaining fewer calls than its capacity; the calls
-	// still outstanding will take theirs too.
-	if atlasView := float64(max(remaining, 0) - b.outstanding); atlasView < b.tokens {
-		b.tokens = atlasView
+	// Atlas's count is the truth about its bucket (it counts other
+	// clients' calls too, and refills at its own rate), except that the
+	// calls still outstanding here will take their tokens as well. While
+	// calls are outstanding, answers may come back out of order, so an
+	// answer can only lower the count; with none outstanding it sets it.
+	if view := float64(max(remaining, 0) - b.outstanding); b.outstanding == 0 || view < b.tokens {
+		b.tokens = view
 	}
 }

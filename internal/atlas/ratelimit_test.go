@@ -112,3 +112,17 @@ func TestHungCallEndsAtItsAttemptDeadline(t *testing.T) {
 		t.Errorf("timed-out POST = %v, want ErrOutcomeUnknown", err)
 	}
 }
+
+// Atlas's count is believed when nothing is outstanding: a bucket Atlas
+// reports full never makes a lone caller wait, however many calls it made.
+func TestRateLimiterBelievesAtlasWhenNothingIsOutstanding(t *testing.T) {
+	e := newEnv(t) // no limit configured: every answer says 100 of 100 remain
+	for i := range 150 {
+		if _, err := e.client.Clusters.Get(context.Background(), group, cluster); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if e.slept != 0 {
+		t.Errorf("the client waited %v though Atlas said its bucket was full", e.slept)
+	}
+}

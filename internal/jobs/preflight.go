@@ -4,14 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 )
+
+// preflightTimeout bounds the Atlas calls of one preflight: a person waits
+// for them, and a hung Atlas must not hold the request.
+const preflightTimeout = 30 * time.Second
 
 // preflightSnapshot refuses, before Atlas is called, a snapshot Atlas would
 // refuse or that would surprise: a cluster not IDLE, backups off, or an
 // on-demand snapshot already queued or in progress.
 func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) (atlas.Cluster, error) {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
 	cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
 	if err != nil {
 		return cl, err
@@ -40,6 +47,8 @@ func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) 
 // It returns the bucket and the snapshot, which the job records so its
 // pages can name them without asking Atlas again.
 func (s *Service) preflightExport(ctx context.Context, r ExportRequest) (atlas.ExportBucket, atlas.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
 	clusterType, ok := s.clusterTypes.get(r.ProjectID + "/" + r.ClusterName)
 	if !ok {
 		cl, err := s.atlas.Clusters.Get(ctx, r.ProjectID, r.ClusterName)
@@ -78,6 +87,8 @@ func (s *Service) preflightExport(ctx context.Context, r ExportRequest) (atlas.E
 // preflightIngestion refuses an ingestion while another run of the
 // pipeline is pending or in progress, or into a paused pipeline.
 func (s *Service) preflightIngestion(ctx context.Context, r IngestionRequest) error {
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
 	p, err := s.atlas.Pipelines.Get(ctx, r.ProjectID, r.PipelineName)
 	if errors.Is(err, atlas.ErrPipelinesUnavailable) {
 		return &RefusedError{Msg: "Atlas no longer offers Data Lake pipelines for this project; export the snapshot to a bucket instead."}
