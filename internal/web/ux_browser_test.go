@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
@@ -143,4 +144,35 @@ func (a *browserApp) exportSnapshotFromCluster(t *testing.T) {
 	t.Helper()
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath))
 	a.exportSnapshot(t, atlassim.FixtureSnapshotID, atlassim.FixtureAWSBucketID)
+}
+
+// TestBrowserTimesFollowOneRule: in a browser set to Tokyo time, pages
+// still show every time in UTC, as the footer says and the audit date
+// filters read them: one rule, not the browser's zone on one page and
+// UTC in the filters.
+func TestBrowserTimesFollowOneRule(t *testing.T) {
+	a := startBrowserApp(t)
+	if _, err := chromedp.Call(a.B, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	zone := browserValue(t, a, "read the browser's zone", chromedp.Evaluate[string](`Intl.DateTimeFormat().resolvedOptions().timeZone`))
+	if zone != "Asia/Tokyo" {
+		t.Fatalf("browser zone = %q", zone)
+	}
+	jobID := a.takeSnapshot(t, flowClusterPath, "2")
+	for _, page := range []string{flowClusterPath, "/jobs/" + jobID, "/audit"} {
+		a.do(t, "open "+page, chromedp.Navigate(a.URL+page), chromedp.WaitVisible(chromedp.CSS(`[data-testid="time-rule"]`)))
+		bad := browserValue(t, a, "read the times of "+page, chromedp.Evaluate[[]string](`[...document.querySelectorAll("time")]
+			.map(e => e.textContent.trim()).filter(s => !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC$/.test(s))`))
+		if len(bad) > 0 {
+			t.Errorf("%s shows times not in UTC: %q", page, bad)
+		}
+		if got := a.text(t, `[data-testid="time-rule"]`); got != "All times are in UTC." {
+			t.Errorf("%s states the rule as %q", page, got)
+		}
+	}
+	if got := a.text(t, `label[for="audit-filters-from"]`); got != "From (UTC)" {
+		t.Errorf("audit date filter label = %q", got)
+	}
+	a.noConsoleErrors(t)
 }
