@@ -7,7 +7,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -52,6 +56,9 @@ func run(ctx context.Context) error {
 		// unless it listens on loopback.
 		os.Setenv("AUTH_MODE", "dev")
 	}
+	if err := devNotifyKey(say); err != nil {
+		return err
+	}
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
@@ -93,4 +100,27 @@ func stopDatabases(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// devNotifyKey gives `make run` a key for sealing webhook and Slack URLs,
+// kept in .data/notify.key so subscriptions survive restarts.
+func devNotifyKey(say func(string, ...any)) error {
+	if os.Getenv("SNAPDESK_NOTIFY_KEY") != "" || os.Getenv("SNAPDESK_NOTIFY_KEY_FILE") != "" {
+		return nil
+	}
+	const path = ".data/notify.key"
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return fmt.Errorf("notify key: %w", err)
+		}
+		if err := os.MkdirAll(".data", 0o755); err != nil {
+			return fmt.Errorf("notify key: %w", err)
+		}
+		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return fmt.Errorf("notify key: %w", err)
+		}
+		say("made a notification key in %s (webhook and Slack URLs are sealed with it)", path)
+	}
+	return os.Setenv("SNAPDESK_NOTIFY_KEY_FILE", path)
 }

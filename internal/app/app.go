@@ -31,6 +31,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/notify"
 	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/tokens"
@@ -85,6 +86,8 @@ type core struct {
 	// proc is this process's heartbeat: jobs it leaves requested are
 	// reconciled as soon as it is gone.
 	proc *jobs.Process
+	// notify manages subscriptions and delivers notifications.
+	notify *notify.Service
 }
 
 // openCore opens what both roles need; role ("serve" or "worker") names
@@ -129,7 +132,35 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger, role str
 	svc := jobs.NewService(jobs.NewStore(pool, jobs.WithProcess(proc)), client, rules, log)
 	svc.SetApprovals(rules)
 	svc.SetRestorePolicy(rules)
-	return &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}, nil
+	c := &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}
+	if c.notify, err = c.newNotifier(cfg, log); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newNotifier builds the notification service; messages name projects from
+// the inventory (no Atlas call).
+func (c *core) newNotifier(cfg config.Config, log *slog.Logger) (*notify.Service, error) {
+	names := func(ctx context.Context, id string) string {
+		m, err := c.inventory.ProjectNames(ctx)
+		if err != nil {
+			return ""
+		}
+		return m[id]
+	}
+	n := cfg.Notify
+	return notify.New(c.pool, notify.Config{PublicURL: cfg.PublicURL.String(), Key: n.Key,
+		SMTP: notify.SMTPConfig{Host: n.SMTPHost, Port: n.SMTPPort, Username: n.SMTPUsername, Password: n.SMTPPassword, From: n.SMTPFrom, TLS: n.SMTPTLS}},
+		c.rules, names, log.With("component", "notify"))
+}
+
+// runNotifier dispatches and delivers notifications until ctx ends.
+func (c *core) runNotifier(ctx context.Context, log *slog.Logger) {
+	if err := c.notify.Run(ctx); err != nil {
+		log.Error("notifications stopped", "err", err)
+	}
 }
 
 // openPolicy reads the roles policy: the file when one is configured,
@@ -208,6 +239,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.newSyncer(cfg, log).Run(ctx) })
 	wg.Go(func() { c.proc.Run(ctx, nil) })
+	wg.Go(func() { c.runNotifier(ctx, log) })
 	c.newPoller(cfg, log).Run(ctx)
 	wg.Wait()
 	log.Info("worker stopped")
@@ -248,6 +280,9 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		s := c.newSyncer(cfg, log)
 		background.Go(func() { s.Run(bgCtx) })
 	}
+	if cfg.Notify.Deliver {
+		background.Go(func() { c.runNotifier(bgCtx, log) })
+	}
 
 	sessions, oidc, err := signIn(ctx, cfg, pool)
 	if err != nil {
@@ -258,7 +293,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Warn("development sign-in: anyone who reaches this server can act as any seeded user", "addr", cfg.HTTPAddr)
 	}
 	tokenService := tokens.New(pool, c.rules)
-	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs,
+	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs, Notify: c.notify,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
 		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors,
 		MetricsToken: cfg.MetricsToken})

@@ -4,9 +4,11 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -78,6 +80,27 @@ type Config struct {
 	Atlas atlas.Config
 	// Auth is how people sign in and what they may do.
 	Auth Auth
+	// Notify is how notifications are delivered.
+	Notify Notify
+}
+
+// Notify configures notifications (issue 14).
+type Notify struct {
+	// Deliver runs the outbox dispatcher and River's delivery workers in
+	// `serve` (SNAPDESK_NOTIFY); `server worker` always runs them.
+	Deliver bool
+	// Key seals webhook and Slack URLs and signing secrets at rest
+	// (SNAPDESK_NOTIFY_KEY or _FILE: 32 bytes, base64); without it only
+	// email subscriptions can be made.
+	Key []byte `json:"-"`
+	// SMTP is the mail server (SNAPDESK_SMTP_*); empty Host: no email.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string `json:"-"`
+	SMTPFrom     string
+	// SMTPTLS is starttls (the default), tls, or none (loopback only).
+	SMTPTLS string
 }
 
 // Auth is the sign-in and authorization configuration.
@@ -127,6 +150,12 @@ var Vars = []Var{
 	{"SNAPDESK_LOG_FORMAT", "auto", "auto, json or text"},
 	{"SNAPDESK_RETURN_TO_HOSTS", "(none)", "comma-separated host[:port] of portals return_to may lead back to (https only)"},
 	{"SNAPDESK_POLLER", "true", "true or false: run the poller inside `serve`"},
+	{"SNAPDESK_NOTIFY", "true", "true or false: dispatch and deliver notifications inside `serve`"},
+	{"SNAPDESK_NOTIFY_KEY", "(none: email subscriptions only)", "32 random bytes, base64, sealing webhook and Slack URLs and secrets; SNAPDESK_NOTIFY_KEY_FILE reads a file"},
+	{"SNAPDESK_SMTP_ADDR", "(none: no email)", "host:port of the SMTP server for notification emails"},
+	{"SNAPDESK_SMTP_FROM", "(required with SNAPDESK_SMTP_ADDR)", "sender address of notification emails"},
+	{"SNAPDESK_SMTP_USERNAME / SNAPDESK_SMTP_PASSWORD", "(none)", "SMTP sign-in (PLAIN); SNAPDESK_SMTP_PASSWORD_FILE reads a file"},
+	{"SNAPDESK_SMTP_TLS", "starttls", "starttls, tls (implicit), or none (loopback only)"},
 	{"SNAPDESK_STALL_AFTER", "30m", "Go duration between 1m and 24h"},
 	{"SNAPDESK_API_RATE_LIMIT", "120", "requests per minute per API token, 1 to 100000"},
 	{"SNAPDESK_METRICS_ADDR", "(none)", "host:port of a listener serving only /metrics (not SNAPDESK_ADDR)"},
@@ -204,7 +233,41 @@ func Load(getenv func(string) string) (Config, error) {
 		r.errs = append(r.errs, &Error{Var: "SNAPDESK_AUDIT_KEY", Value: "(hidden)", Want: "a random key of at least 32 characters"})
 	}
 	c.Auth = r.auth(c)
+	c.Notify = r.notify()
 	return c, errors.Join(r.errs...)
+}
+
+func (r *reader) notify() Notify {
+	n := Notify{Deliver: r.boolean("SNAPDESK_NOTIFY", true)}
+	if k := r.secret("SNAPDESK_NOTIFY_KEY"); k != "" {
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			r.errs = append(r.errs, &Error{Var: "SNAPDESK_NOTIFY_KEY", Value: "(hidden)", Want: "32 random bytes, base64-encoded (openssl rand -base64 32)"})
+		}
+		n.Key = key
+	}
+	addr := r.str("SNAPDESK_SMTP_ADDR", "")
+	n.SMTPTLS = r.oneOf("SNAPDESK_SMTP_TLS", "starttls", "starttls", "tls", "none")
+	n.SMTPFrom = r.str("SNAPDESK_SMTP_FROM", "")
+	n.SMTPUsername = r.str("SNAPDESK_SMTP_USERNAME", "")
+	n.SMTPPassword = r.secret("SNAPDESK_SMTP_PASSWORD")
+	if addr == "" {
+		return n
+	}
+	host, port, err := net.SplitHostPort(addr)
+	p, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || host == "" || p < 1 || p > 65535 {
+		r.fail("SNAPDESK_SMTP_ADDR", addr, "host:port of the SMTP server, such as smtp.example.com:587")
+		return n
+	}
+	n.SMTPHost, n.SMTPPort = host, p
+	if _, err := mail.ParseAddress(n.SMTPFrom); err != nil {
+		r.fail("SNAPDESK_SMTP_FROM", n.SMTPFrom, "the sender address of notification emails, such as snapdesk@example.com")
+	}
+	if n.SMTPTLS == "none" && !isLoopback(addr) {
+		r.fail("SNAPDESK_SMTP_TLS", n.SMTPTLS, "starttls or tls (none only for an SMTP server on loopback)")
+	}
+	return n
 }
 
 // FromEnv is Load(os.Getenv).

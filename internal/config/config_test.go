@@ -202,3 +202,33 @@ func TestMetricsAndAuditKeySettings(t *testing.T) {
 		t.Error("SNAPDESK_METRICS_ADDR equal to SNAPDESK_ADDR accepted")
 	}
 }
+
+func TestNotifyKeyAndSMTPAreCheckedAtStart(t *testing.T) {
+	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+	c, err := Load(env(map[string]string{"SNAPDESK_NOTIFY_KEY": key, "SNAPDESK_SMTP_ADDR": "127.0.0.1:2525",
+		"SNAPDESK_SMTP_FROM": "snapdesk@example.com", "SNAPDESK_SMTP_TLS": "none"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Notify.Key) != 32 || c.Notify.SMTPHost != "127.0.0.1" || c.Notify.SMTPPort != 2525 || !c.Notify.Deliver {
+		t.Errorf("notify config %+v", c.Notify)
+	}
+	for _, tc := range []struct {
+		env     map[string]string
+		wantVar string
+	}{
+		{map[string]string{"SNAPDESK_NOTIFY_KEY": "c2hvcnQ="}, "SNAPDESK_NOTIFY_KEY"},
+		{map[string]string{"SNAPDESK_SMTP_ADDR": "smtp.example.com"}, "SNAPDESK_SMTP_ADDR"},
+		{map[string]string{"SNAPDESK_SMTP_ADDR": "smtp.example.com:587"}, "SNAPDESK_SMTP_FROM"},
+		{map[string]string{"SNAPDESK_SMTP_ADDR": "smtp.example.com:25", "SNAPDESK_SMTP_FROM": "a@example.com", "SNAPDESK_SMTP_TLS": "none"}, "SNAPDESK_SMTP_TLS"},
+	} {
+		_, err := Load(env(tc.env))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != tc.wantVar {
+			t.Errorf("%v: error %v, want one naming %s", tc.env, err, tc.wantVar)
+		}
+		if err != nil && strings.Contains(err.Error(), "c2hvcnQ") {
+			t.Errorf("the key was echoed: %v", err)
+		}
+	}
+}

@@ -51,8 +51,6 @@ type Config struct {
 	// HTTPClient sends webhooks and Slack messages (nil: a client without
 	// redirects; a receiver cannot bounce a message elsewhere).
 	HTTPClient *http.Client
-	// WorkerName names this process in the attempts table.
-	WorkerName string
 }
 
 // SMTPConfig is the mail server emails are sent through.

@@ -88,6 +88,17 @@ var accessMatrix = map[string][5]int{
 	"GET /settings/tokens":                  {303, 200, 200, 200, 200},
 	"POST /settings/tokens":                 {401, 200, 200, 200, 403},
 	"POST /settings/tokens/:tokenId/revoke": {401, 403, 403, 303, 403},
+	// Notifications: everyone signed in has their own; a project's are its
+	// admins'. The fixture subscription is the project's, with a dead
+	// letter to re-send; anyone else is told it does not exist.
+	"GET /settings/notifications":                                                {303, 200, 200, 200, 200},
+	"POST /settings/notifications":                                               {401, 200, 200, 200, 200},
+	"GET /projects/:groupId/notifications":                                       {303, 403, 403, 200, 403},
+	"POST /projects/:groupId/notifications":                                      {401, 403, 403, 200, 403},
+	"GET /settings/notifications/:subscriptionId":                                {303, 404, 404, 200, 404},
+	"POST /settings/notifications/:subscriptionId/test":                          {401, 404, 404, 303, 404},
+	"POST /settings/notifications/:subscriptionId/deliveries/:deliveryId/resend": {401, 404, 404, 303, 404},
+	"POST /settings/notifications/:subscriptionId/delete":                        {401, 404, 404, 303, 404},
 }
 
 func TestEveryRouteForEveryRole(t *testing.T) {
@@ -111,6 +122,16 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				tokenID, []byte(tokenID), []string{atlassim.FixtureProjectID}); err != nil {
 				t.Fatal(err)
 			}
+			// A project notification subscription with a dead-lettered message.
+			subID, deliveryID := uuid.NewString(), uuid.NewString()
+			if _, err := pool.Exec(context.Background(), `WITH s AS (
+					INSERT INTO notify_subscriptions (id, scope, project_id, channel, name, events, target_display, email_to, owner_subject)
+					VALUES ($1, 'project', $2, 'email', 'ops', '{job.failed}', 'ops@example.com', '{ops@example.com}', 'dev|admin')),
+				e AS (INSERT INTO notify_events (type, project_id, dispatched_at) VALUES ('job.failed', $2, now()) RETURNING id)
+				INSERT INTO notify_deliveries (id, event_id, subscription_id, state, attempts) SELECT $3, e.id, $1, 'dead', 3 FROM e`,
+				subID, atlassim.FixtureProjectID, deliveryID); err != nil {
+				t.Fatal(err)
+			}
 			var c *http.Client
 			if role == "anonymous" {
 				jar, _ := cookiejar.New(nil)
@@ -123,6 +144,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			params := map[string]string{
 				":groupId": atlassim.FixtureProjectID, ":clusterName": atlassim.FixtureReplicaSetCluster,
 				":pipelineName": atlassim.FixturePipelineName, ":pipelineRunId": fixtureRunID, ":id": jobID, ":tokenId": tokenID,
+				":subscriptionId": subID, ":deliveryId": deliveryID,
 				"*": strings.TrimPrefix(assets.URL("css/app.css"), assets.Prefix),
 			}
 
@@ -130,10 +152,18 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			for _, r := range e.Routes() {
 				routes = append(routes, r.Method+" "+r.Path)
 			}
-			// Signing in and out last: they change who this client is.
-			sort.SliceStable(routes, func(i, j int) bool {
-				return !strings.HasPrefix(routes[i], "POST /auth/") && strings.HasPrefix(routes[j], "POST /auth/")
-			})
+			// Deleting the fixture subscription after the routes that use it;
+			// signing in and out last: they change who this client is.
+			rank := func(r string) int {
+				switch {
+				case strings.HasPrefix(r, "POST /auth/"):
+					return 2
+				case strings.HasSuffix(r, "/delete"):
+					return 1
+				}
+				return 0
+			}
+			sort.SliceStable(routes, func(i, j int) bool { return rank(routes[i]) < rank(routes[j]) })
 			seen := map[string]bool{}
 			for _, route := range routes {
 				if seen[route] {
@@ -215,6 +245,11 @@ func matrixRequest(t *testing.T, c *http.Client, base, method, path, token, devU
 			v.Set("projects", atlassim.FixtureProjectID)
 			v.Set("role", "viewer")
 			v.Set("expiresInDays", "30")
+		case strings.HasSuffix(path, "/notifications"):
+			v.Set("name", "access matrix")
+			v.Set("channel", "webhook")
+			v.Set("url", "http://127.0.0.1:9/hook")
+			v.Set("events", "job.failed")
 		case path == "/auth/dev":
 			if devUser == "" {
 				devUser = "viewer"

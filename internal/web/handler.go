@@ -26,6 +26,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/notify"
 	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -41,6 +42,8 @@ type Deps struct {
 	Jobs    *jobs.Service
 	// Tokens keeps the API tokens people manage on /settings/tokens.
 	Tokens *tokens.Service
+	// Notify keeps notification subscriptions and their deliveries.
+	Notify *notify.Service
 	// ReturnToHosts are the portal hosts return_to may send people back to.
 	ReturnToHosts []string
 	// SecureCookies marks cookies Secure and sends HSTS (served over https).
@@ -76,6 +79,7 @@ type Handler struct {
 	live    *live.Hub
 	jobs    *jobs.Service
 	tokens  *tokens.Service
+	notify  *notify.Service
 
 	catalog *catalog.Catalog
 	// inventory and invCatalog: reads of the inventory (invCatalog checks
@@ -102,8 +106,8 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.Tokens == nil {
-		return nil, errors.New("web: tokens are required")
+	if d.Tokens == nil || d.Notify == nil {
+		return nil, errors.New("web: tokens and notify are required")
 	}
 	if d.Inventory == nil {
 		return nil, errors.New("web: the inventory is required")
@@ -114,7 +118,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
-	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, returnPolicy: policy,
+	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, notify: d.Notify, returnPolicy: policy,
 		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer()),
 		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub}
 	e := echo.New()

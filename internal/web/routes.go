@@ -42,4 +42,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET(views.TokensURL, h.tokensPage)
 	e.POST(views.TokensURL, h.createToken)
 	e.POST(views.TokensURL+"/:tokenId/revoke", h.revokeToken)
+	e.GET(views.NotificationsURL, h.notificationsPage)
+	e.POST(views.NotificationsURL, h.createSubscription)
+	e.GET("/projects/:groupId/notifications", h.projectNotificationsPage)
+	e.POST("/projects/:groupId/notifications", h.createSubscription)
+	e.GET(views.NotificationsURL+"/:subscriptionId", h.deliveriesPage)
+	e.POST(views.NotificationsURL+"/:subscriptionId/test", h.testSubscription)
+	e.POST(views.NotificationsURL+"/:subscriptionId/delete", h.deleteSubscription)
+	e.POST(views.NotificationsURL+"/:subscriptionId/deliveries/:deliveryId/resend", h.resendDelivery)
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
+	"github.com/snapdesk/snapdesk/internal/notify"
 	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/poller"
 	"github.com/snapdesk/snapdesk/internal/tokens"
@@ -54,6 +56,8 @@ type testApp struct {
 	// startApp syncs once, tests call SyncNow after changing Atlas).
 	Inventory *inventory.Store
 	Sync      *inventory.Syncer
+	// Notify is not delivering: a test that wants deliveries runs it.
+	Notify *notify.Service
 }
 
 // SyncNow makes every inventory unit due and syncs until nothing is.
@@ -139,7 +143,14 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	// As in production (app.Serve), streams end before the server closes,
 	// which waits for them.
 	tb.Cleanup(a.Hub.Close)
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub,
+	key := make([]byte, notify.KeySize)
+	rand.Read(key)
+	ncfg := notify.Config{PublicURL: "https://snapdesk.example.com", Key: key, BackoffBase: 20 * time.Millisecond, MaxAttempts: 3,
+		AttemptTimeout: 2 * time.Second, PollEvery: 200 * time.Millisecond}
+	if a.Notify, err = notify.New(pool, ncfg, rules, nil, log); err != nil {
+		tb.Fatal(err)
+	}
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub, Notify: a.Notify,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	a.Metrics = metrics.New()
 	deps.Metrics, deps.MetricsToken = a.Metrics, o.metricsToken
