@@ -388,3 +388,47 @@ func TestLongPollEndsAtShutdown(t *testing.T) {
 		t.Errorf("the long poll answered %v after the shutdown began", d)
 	}
 }
+
+// TestConcurrentRepeatsMakeOneJob: a CI runner that retries while its
+// first request is still being handled gets either the first answer or a
+// 409 saying to repeat; Atlas is asked once and one job is made.
+func TestConcurrentRepeatsMakeOneJob(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, 0)
+	c, _ := a.token(t, "operator", tokens.Operator, p1)
+	key := uuid.NewString()
+	body := map[string]any{"description": "retried", "retentionInDays": 2}
+	answers := make(chan answer, 6)
+	for range 6 {
+		go func() { answers <- c.do(http.MethodPost, snapshotsPath, body, "Idempotency-Key", key) }()
+	}
+	var first []byte
+	for range 6 {
+		r := <-answers
+		switch r.Status {
+		case http.StatusAccepted:
+			if first != nil && !bytes.Equal(first, r.Body) {
+				t.Errorf("two different answers under one key:\n%s\n%s", first, r.Body)
+			}
+			first = r.Body
+		case http.StatusConflict:
+			if p := r.problem(t); p.Type != api.ProblemType+"idempotency-key-in-progress" || r.Header.Get("Retry-After") == "" {
+				t.Errorf("problem %+v", p)
+			}
+		default:
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+	}
+	if first == nil {
+		t.Fatal("no request was answered 202")
+	}
+	var n int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d jobs, want 1 (%v)", n, err)
+	}
+	// The repeat after the first finished gets its answer.
+	r := c.do(http.MethodPost, snapshotsPath, body, "Idempotency-Key", key)
+	if r.Status != http.StatusAccepted || !bytes.Equal(r.Body, first) {
+		t.Errorf("repeat: %d %s", r.Status, r.Body)
+	}
+}
