@@ -350,6 +350,9 @@ func TestCLIEndToEnd(t *testing.T) {
 			t.Errorf("the secret is in %d audit records (%v)", n, err)
 		}
 	}
+	if !strings.Contains(audit, "via API token payments CI") {
+		t.Error("the audit page does not name the token actions came through")
+	}
 	if !strings.Contains(page, "payments CI") || !strings.Contains(page, "revoked") {
 		t.Error("the tokens page does not list the revoked token")
 	}

@@ -265,6 +265,8 @@ type AuditEvent struct {
 	RequestID string
 	// JobID links the event to a job, when there is one.
 	JobID string
+	// Token names the API token the actor acted through, if any.
+	Token string
 }
 
 // Pager is where a paginated list stands. Lists are newest first.

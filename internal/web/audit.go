@@ -33,7 +33,18 @@ func auditView(r audit.Record) views.AuditEvent {
 		target = r.Target.PipelineName
 	}
 	return views.AuditEvent{At: r.At, Actor: r.Actor.Display(), ActorEmail: r.Actor.Email, Action: r.Action, ProjectID: r.Target.ProjectID,
-		Target: target, Outcome: string(r.Outcome), ErrorCode: r.ErrorCode, RequestID: r.Origin.RequestID, JobID: r.Target.JobID}
+		Target: target, Outcome: string(r.Outcome), ErrorCode: r.ErrorCode, RequestID: r.Origin.RequestID, JobID: r.Target.JobID,
+		Token: tokenOf(r)}
+}
+
+// tokenOf names the API token an audit record's action came through.
+func tokenOf(r audit.Record) string {
+	t, ok := r.Params["token"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	name, _ := t["name"].(string)
+	return name
 }
 
 func (h *Handler) auditPage(c echo.Context) error {
