@@ -26,6 +26,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/catalog"
 	"github.com/snapdesk/snapdesk/internal/config"
 	"github.com/snapdesk/snapdesk/internal/db"
+	"github.com/snapdesk/snapdesk/internal/drills"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
@@ -221,6 +222,15 @@ func (c *core) newPoller(cfg config.Config, log *slog.Logger) *poller.Poller {
 	return poller.New(pc, c.jobs, c.metrics, log.With("component", "poller"))
 }
 
+// newDrills runs the policy's restore drills; every replica that polls runs
+// it, and each due drill is claimed by one of them.
+func (c *core) newDrills(log *slog.Logger) *drills.Runner {
+	return drills.New(c.pool, c.jobs, c.atlas, c.rules.Drills, log.With("component", "drills"))
+}
+
+// drillTick is how often due drills are looked for.
+const drillTick = 30 * time.Second
+
 func (c *core) newSyncer(cfg config.Config, log *slog.Logger) *inventory.Syncer {
 	sc := inventory.DefaultConfig()
 	sc.Watched, sc.Idle = cfg.SyncWatched, cfg.SyncIdle
@@ -240,6 +250,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	wg.Go(func() { c.newSyncer(cfg, log).Run(ctx) })
 	wg.Go(func() { c.proc.Run(ctx, nil) })
 	wg.Go(func() { c.runNotifier(ctx, log) })
+	wg.Go(func() { c.newDrills(log).Run(ctx, drillTick) })
 	c.newPoller(cfg, log).Run(ctx)
 	wg.Wait()
 	log.Info("worker stopped")
@@ -275,6 +286,8 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	if cfg.Poller {
 		p := c.newPoller(cfg, log)
 		background.Go(func() { p.Run(bgCtx) })
+		d := c.newDrills(log)
+		background.Go(func() { d.Run(bgCtx, drillTick) })
 	}
 	if cfg.Sync {
 		s := c.newSyncer(cfg, log)
