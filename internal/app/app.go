@@ -153,8 +153,46 @@ func (c *core) newNotifier(cfg config.Config, log *slog.Logger) (*notify.Service
 	}
 	n := cfg.Notify
 	return notify.New(c.pool, notify.Config{PublicURL: cfg.PublicURL.String(), Key: n.Key,
-		SMTP: notify.SMTPConfig{Host: n.SMTPHost, Port: n.SMTPPort, Username: n.SMTPUsername, Password: n.SMTPPassword, From: n.SMTPFrom, TLS: n.SMTPTLS}},
+		SMTP:     notify.SMTPConfig{Host: n.SMTPHost, Port: n.SMTPPort, Username: n.SMTPUsername, Password: n.SMTPPassword, From: n.SMTPFrom, TLS: n.SMTPTLS},
+		Watchers: []notify.Watcher{notify.HealthWatcher(c.clusterHealth(cfg)), notify.DrillWatcher(c.pool, c.drills)}},
 		c.rules, names, log.With("component", "notify"))
+}
+
+// clusterHealth rates every cluster the inventory knows, as /health does,
+// for the backup.health_red notifications.
+func (c *core) clusterHealth(cfg config.Config) func(context.Context) ([]notify.ClusterHealth, error) {
+	t := cfg.Health
+	if t == (inventory.HealthThresholds{}) {
+		t = inventory.DefaultHealthThresholds() // as /health
+	}
+	return func(ctx context.Context) ([]notify.ClusterHealth, error) {
+		projects, err := c.inventory.Projects(ctx)
+		if err != nil || len(projects) == 0 {
+			return nil, err
+		}
+		ids := make([]string, len(projects))
+		for i, p := range projects {
+			ids[i] = p.ID
+		}
+		hs, _, err := c.inventory.Health(ctx, inventory.HealthFilter{Projects: ids}, t)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]notify.ClusterHealth, len(hs))
+		for i, h := range hs {
+			out[i] = notify.ClusterHealth{ProjectID: h.ProjectID, ClusterName: h.Cluster, State: h.State, Reasons: h.Reasons}
+		}
+		return out, nil
+	}
+}
+
+// drills are the policy's restore drills, for the overdue notifications.
+func (c *core) drills() []notify.Drill {
+	var out []notify.Drill
+	for _, d := range c.rules.Drills() {
+		out = append(out, notify.Drill{Key: d.Key(), ProjectID: d.Project, ClusterName: d.Cluster, Every: d.Every})
+	}
+	return out
 }
 
 // runNotifier dispatches and delivers notifications until ctx ends.

@@ -95,6 +95,18 @@ func compose(e Event, publicURL, projectName string) Message {
 			m.Title = fmt.Sprintf("%s of %s was not approved in time", what, target)
 			m.Outcome = "The approval lapsed"
 		}
+	case RestoreDrillFailed:
+		m.Title, m.Outcome = fmt.Sprintf("Restore drill of %s failed", target), "Failed"
+		if p.ErrorCode != "" {
+			m.Outcome += " (" + p.ErrorCode + ")"
+		}
+		if p.ErrorMessage != "" {
+			m.Outcome += ": " + p.ErrorMessage
+		}
+	case RestoreDrillOverdue:
+		m.Title, m.Outcome = fmt.Sprintf("Restore drill of %s is overdue", target), orDash(p.Summary)
+	case BackupHealthRed:
+		m.Title, m.Outcome = fmt.Sprintf("Backup health of %s turned red", target), orDash(p.Summary)
 	case TestEvent:
 		m.Title, m.Outcome = "Test message from Snapdesk", "This subscription works"
 	default:

@@ -51,6 +51,10 @@ type Config struct {
 	// HTTPClient sends webhooks and Slack messages (nil: a client without
 	// redirects; a receiver cannot bounce a message elsewhere).
 	HTTPClient *http.Client
+	// Watchers report conditions (backup health, restore drills) checked
+	// every WatchEvery by River's leader; turning bad emits an event.
+	Watchers   []Watcher
+	WatchEvery time.Duration
 }
 
 // SMTPConfig is the mail server emails are sent through.
@@ -91,6 +95,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PollEvery == 0 {
 		c.PollEvery = 2 * time.Second
+	}
+	if c.WatchEvery == 0 {
+		c.WatchEvery = 5 * time.Minute
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -148,9 +155,13 @@ func New(pool *pgxpool.Pool, cfg Config, authz identity.Authorizer, names Projec
 	if err := river.AddWorkerSafely(workers, &deliverWorker{svc: s}); err != nil {
 		return nil, fmt.Errorf("notify: register worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &watchWorker{svc: s}); err != nil {
+		return nil, fmt.Errorf("notify: register watcher: %w", err)
+	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
+		PeriodicJobs:         s.periodicJobs(),
 		JobTimeout:           cfg.AttemptTimeout + 5*time.Second,
 		RetryPolicy:          retryPolicy{cfg},
 		RescueStuckJobsAfter: cfg.RescueAfter,
