@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -258,5 +259,27 @@ func TestAtlasAnswerIsKeptWhilePostgresIsDown(t *testing.T) {
 	}
 	if e.Svc.Owed() != 0 {
 		t.Errorf("%d answers still owed", e.Svc.Owed())
+	}
+}
+
+// A submission asks Atlas only what may have changed: an export after
+// another on the same cluster reads the snapshot, checks exports in flight
+// and creates the export (3 calls), without asking again for the cluster's
+// type or the bucket.
+func TestExportSubmissionAtlasCalls(t *testing.T) {
+	t.Parallel()
+	e := jobstest.New(t, jobstest.Options{})
+	e.Export(t, atlassim.FixtureAWSBucketID)
+	e.Clock.Advance(24 * time.Hour) // Atlas finishes it
+	e.Sim.ResetCalls()
+	e.Export(t, atlassim.FixtureAWSBucketID) // the same snapshot to the same bucket again
+	calls := e.Sim.Calls()
+	delete(calls, "oauthToken")
+	total := 0
+	for _, n := range calls {
+		total += n
+	}
+	if total > 3 || calls["getGroupCluster"] != 0 || calls["getGroupBackupExportBucket"] != 0 {
+		t.Errorf("an export submission made %d Atlas calls (%v); want at most 3, none for the cluster or the bucket", total, calls)
 	}
 }

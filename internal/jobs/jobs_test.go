@@ -190,6 +190,13 @@ func TestUnknownOutcomeWithNothingInAtlasFails(t *testing.T) {
 		t.Fatalf("state %s, want unknown", j.State)
 	}
 	e.sim.SetFaults(atlassim.Faults{})
+	// A request Atlas may still be working on is given time to show.
+	if n, err := e.svc.Reconcile(ctx); err != nil || n != 0 {
+		t.Fatalf("Reconcile at once = %d, %v; want the unknown job left to settle", n, err)
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE jobs SET updated_at = updated_at - interval '1 minute' WHERE id = $1`, j.ID); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := e.svc.Reconcile(ctx); err != nil || n != 1 {
 		t.Fatalf("Reconcile = %d, %v", n, err)
 	}

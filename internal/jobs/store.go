@@ -498,15 +498,16 @@ func (s *Store) ClaimDue(ctx context.Context, limit int, lease time.Duration) ([
 	return jobs, nil
 }
 
-// Unresolved returns jobs whose Atlas outcome is not known: unknown ones,
-// and requested ones whose process is gone (it stopped, or its heartbeat is
+// Unresolved returns jobs whose Atlas outcome is not known: unknown ones
+// (after deadAfter, so a request Atlas is still working on has time to
+// show), and requested ones whose process is gone (it stopped, or its heartbeat is
 // older than deadAfter) or, for jobs written without a process, untouched
 // for grace (updated_at, not created_at: an approved export becomes
 // requested long after it was created). The process may have died between
 // writing the job and calling Atlas, or before recording the answer.
 func (s *Store) Unresolved(ctx context.Context, grace, deadAfter time.Duration, limit int) ([]Job, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE state = 'unknown' OR (state = 'requested' AND (
+		WHERE (state = 'unknown' AND updated_at < now() - make_interval(secs => $2)) OR (state = 'requested' AND (
 			updated_at < now() - make_interval(secs => $1)
 			OR (requested_by_process IS NOT NULL AND NOT EXISTS (
 				SELECT 1 FROM processes p WHERE p.id = jobs.requested_by_process
