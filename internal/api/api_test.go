@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,6 +210,12 @@ func TestSnapshotScenario(t *testing.T) {
 		t.Errorf("jobs %+v", list.Items)
 	}
 	want(t, c.do(http.MethodGet, "/jobs?state=sleeping", nil), http.StatusUnprocessableEntity)
+	r = c.do(http.MethodGet, "/jobs?inFlight=false&from="+url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339)), nil)
+	want(t, r, http.StatusOK)
+	r.json(t, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("jobs created from an hour ahead: %+v", list.Items)
+	}
 
 	// The audit trail names the person and the token.
 	var actor, tokenID string

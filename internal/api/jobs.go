@@ -122,6 +122,12 @@ func (a *API) listJobs(c echo.Context) error {
 	case len(f.RequestedBy) > 256:
 		return invalid("requestedBy", "at most 256 characters")
 	}
+	if f.From, err = timeParam(c, "from"); err != nil {
+		return err
+	}
+	if f.To, err = timeParam(c, "to"); err != nil {
+		return err
+	}
 	switch q.Get("inFlight") {
 	case "", "false":
 	case "true":
