@@ -257,6 +257,8 @@ type AuditEvent struct {
 	ActorEmail string
 	Action     string
 	ProjectID  string
+	// ProjectName is the project's name from the inventory ("": unknown).
+	ProjectName string
 	// Target names the cluster, pipeline, snapshot or job acted on.
 	Target string
 	// Outcome is ok, denied or error.

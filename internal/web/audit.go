@@ -56,14 +56,18 @@ func (h *Handler) auditPage(c echo.Context) error {
 	}
 	v := views.AuditView{Page: h.page(c, "Audit trail", "audit"), Filter: c.QueryParams(), FilterErrors: errs,
 		Pager: views.Pager{Page: page, HasNext: more}, CanDownload: h.canDownloadAudit(c, af)}
+	names := h.projectNames(c.Request().Context())
 	for _, r := range recs {
-		v.Events = append(v.Events, auditView(r))
+		e := auditView(r)
+		e.ProjectName = names[e.ProjectID]
+		v.Events = append(v.Events, e)
 	}
+	v.Projects = h.projectChoices(c)
 	// Say what this person may see, so an empty page is not read as an
 	// empty trail.
 	v.AllRecords = !af.ProjectScopedOnly && af.ProjectIDs == nil
 	for _, id := range af.ProjectIDs {
-		v.VisibleProjects = append(v.VisibleProjects, views.Project{ID: id})
+		v.VisibleProjects = append(v.VisibleProjects, h.projectOf(c, id))
 	}
 	if len(v.Events) == 0 && !v.AllRecords {
 		if v.OwnRefusals, err = audit.RefusalsOf(c.Request().Context(), h.pool, currentUser(c).Subject); err != nil {

@@ -56,8 +56,8 @@ func (h *Handler) overview(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.OverviewPage(views.OverviewView{
-		Page: h.page(c, "Overview", "home"), Mine: jobViews(mine), InFlight: jobViews(inFlight), Troubled: jobViews(troubled),
-		WaitingForMe: waiting,
+		Page: h.page(c, "Overview", "home"), Mine: h.named(c, jobViews(mine)), InFlight: h.named(c, jobViews(inFlight)), Troubled: h.named(c, jobViews(troubled)),
+		WaitingForMe: h.named(c, waiting),
 	}))
 }
 
@@ -118,8 +118,8 @@ func (h *Handler) jobsList(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.JobsPage(views.JobsView{
-		Page: h.page(c, "Jobs", "jobs"), Filter: q, FilterErrors: errs, Jobs: jobViews(list), Pager: views.Pager{Page: page, HasNext: more},
-		Sort: sort,
+		Page: h.page(c, "Jobs", "jobs"), Filter: q, FilterErrors: errs, Jobs: h.named(c, jobViews(list)), Pager: views.Pager{Page: page, HasNext: more},
+		Sort: sort, Projects: h.projectChoices(c),
 	}))
 }
 
@@ -152,6 +152,7 @@ func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error 
 	}
 	returnTo, _ := h.returnPolicy.Check(c.QueryParam("return_to"))
 	detail := jobDetail(j, events, lineage)
+	detail.Job.ProjectName = h.projectNames(ctx)[j.ProjectID]
 	detail.Approval = h.approvalView(c, j)
 	if detail.Approval != nil && errs != nil {
 		detail.Approval.ReasonError = errs[form.FieldReason]

@@ -88,6 +88,7 @@ type Handler struct {
 	invCatalog *catalog.Inventory
 	health     inventory.HealthThresholds
 	invHub     *inventory.Hub
+	names      projectNames
 	sessions   *auth.Sessions
 	oidc       *auth.OIDC
 	devMode    bool
@@ -119,7 +120,7 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
 	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, notify: d.Notify, returnPolicy: policy,
-		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn, catalog: catalog.New(d.Jobs.Atlas(), d.Jobs.Authorizer()),
+		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn,
 		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub}
 	e := echo.New()
 	e.HideBanner = true

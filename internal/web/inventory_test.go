@@ -260,3 +260,34 @@ func TestPagesAnswerFromTheInventoryWhenAtlasFails(t *testing.T) {
 		}
 	}
 }
+
+// Project names, from the inventory, wherever a project appears: job
+// tables, the jobs and audit filters (a choice list), the audit trail.
+func TestProjectNamesEverywhere(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	if _, err := a.Pool.Exec(context.Background(), `INSERT INTO jobs (id, kind, project_id, cluster_name, snapshot_id, state,
+			finished_at, requested_by_subject, requested_by_name, idempotency_key)
+		VALUES (gen_random_uuid(), 'snapshot', $1, $2, $3, 'succeeded', now(), 'dev|operator2', 'Olga Operator', gen_random_uuid()::text)`,
+		atlassim.FixtureProjectID, atlassim.FixtureReplicaSetCluster, atlassim.FixtureSnapshotID); err != nil {
+		t.Fatal(err)
+	}
+	admin := signedIn(t, a.Server, "admin")
+	token := csrfTokenOf(t, admin, a.Server.URL)
+	resp, err := admin.PostForm(a.Server.URL+"/projects/"+atlassim.FixtureProjectID+"/refresh", url.Values{"_csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, doc := getDoc(t, admin, a.Server.URL+"/jobs")
+	if row := byTestID(doc, "job-row").First().Text(); !strings.Contains(row, "payments") {
+		t.Errorf("job row = %q, want the project's name", row)
+	}
+	if opts := doc.Find(`select[name="project"] option`).Text(); !strings.Contains(opts, "payments") || !strings.Contains(opts, "analytics") {
+		t.Errorf("jobs project filter choices = %q", opts)
+	}
+	_, doc = getDoc(t, admin, a.Server.URL+"/audit")
+	if !strings.Contains(doc.Find("main").Text(), "payments") {
+		t.Error("the audit trail shows no project name")
+	}
+}

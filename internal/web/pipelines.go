@@ -109,7 +109,7 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: jobViews(pipelineJobs),
+	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: h.named(c, jobViews(pipelineJobs)),
 		RunsPager: pagerFor(page, total), Pipeline: pipelineView(pl.Pipeline), Freshness: h.freshness(c, []string{p.ID}, name, p.ID)}
 	status := http.StatusOK
 	if page > v.RunsPager.Pages {

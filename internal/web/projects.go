@@ -194,7 +194,7 @@ func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, nam
 	if err != nil {
 		return views.ClusterView{}, err
 	}
-	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p.Project), Cluster: clusterView(cl.Cluster), Jobs: jobViews(clusterJobs),
+	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p.Project), Cluster: clusterView(cl.Cluster), Jobs: h.named(c, jobViews(clusterJobs)),
 		Freshness: h.freshness(c, []string{g}, name, g)}
 	v.SnapshotPager = pagerFor(page, total)
 	times := make([]time.Time, 0, len(snaps))

@@ -39,9 +39,9 @@ func (h *Handler) renderTokens(c echo.Context, status int, f views.TokenForm, cr
 			RevokedAt: t.RevokedAt, Expired: !now.Before(t.ExpiresAt), MayRevoke: all || t.Owner.Subject == u.Subject}
 		v.Tokens = append(v.Tokens, row)
 	}
-	projects, err := h.catalog.Projects(ctx, u)
+	projects, err := h.invCatalog.Projects(ctx, u)
 	if err != nil {
-		return atlasErr(err)
+		return err
 	}
 	for _, p := range projects {
 		v.Choices = append(v.Choices, views.TokenProject{ID: p.ID, Name: p.Name})
