@@ -233,5 +233,5 @@ func snapshotsLiveAttrs(v ClusterView) templ.Attributes {
 	if v.SnapshotPager.Page > 1 {
 		return nil
 	}
-	return templ.Attributes{"sse-swap": SnapshotsEvent(v.Project.ID, v.Cluster.Name), "id": "snapshot-rows", "data-live-hold": "true"}
+	return templ.Attributes{"sse-swap": SnapshotsEvent(v.Project.ID, v.Cluster.Name), "id": "snapshot-rows", "data-live-hold": "true", "data-live-rows": "true"}
 }

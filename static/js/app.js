@@ -41,11 +41,40 @@
   // Live lists (data-live-hold) are not replaced under a person who is
   // using them: while one of their forms is open or has the focus, an
   // update is skipped; the next one (or a reload) brings the page up to date.
+  // Live rows (data-live-rows) are reconciled by id instead of replaced:
+  // a row whose HTML did not change stays the same element.
   document.addEventListener("htmx:sseBeforeMessage", function (e) {
     var el = e.target;
-    if (!el || !el.hasAttribute || !el.hasAttribute("data-live-hold")) return;
-    if (el.querySelector("details[open]") || (document.activeElement && el.contains(document.activeElement) && document.activeElement !== document.body)) {
+    if (!el || !el.hasAttribute) return;
+    if (el.hasAttribute("data-live-hold") &&
+        (el.querySelector("details[open]") || (document.activeElement && el.contains(document.activeElement) && document.activeElement !== document.body))) {
       e.preventDefault();
+      return;
     }
+    if (!el.hasAttribute("data-live-rows") || !e.detail || typeof e.detail.data !== "string") return;
+    e.preventDefault();
+    var t = document.createElement("template");
+    t.innerHTML = "<table><tbody>" + e.detail.data + "</tbody></table>";
+    var incoming = t.content.querySelector("tbody");
+    // A form's idempotency key is new in every rendering: not a change.
+    var sig = function (row) {
+      var c = row.cloneNode(true);
+      Array.prototype.forEach.call(c.querySelectorAll('input[name="idempotency_key"]'), function (i) { i.removeAttribute("value"); });
+      return c.outerHTML;
+    };
+    var old = {};
+    Array.prototype.forEach.call(el.children, function (row) { if (row.id) old[row.id] = row; });
+    var rows = [];
+    Array.prototype.forEach.call(incoming.children, function (row) {
+      var kept = row.id && old[row.id];
+      rows.push(kept && sig(kept) === sig(row) ? kept : row);
+    });
+    var fresh = [];
+    rows.forEach(function (row, i) {
+      if (el.children[i] !== row) el.insertBefore(row, el.children[i] || null);
+      if (!old[row.id] || old[row.id] !== row) fresh.push(row);
+    });
+    while (el.children.length > rows.length) el.removeChild(el.lastElementChild);
+    fresh.forEach(function (row) { htmx.process(row); });
   });
 })();
