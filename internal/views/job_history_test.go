@@ -78,3 +78,23 @@ func TestJobParametersInWords(t *testing.T) {
 		t.Errorf("ingestion without a retention: %v", got)
 	}
 }
+
+// TestAwaitingApprovalHasNoProgressBar: an export waiting for approval was
+// never sent to Atlas: no progress bar, in a job row or on its page.
+func TestAwaitingApprovalHasNoProgressBar(t *testing.T) {
+	j := exportJob()
+	j.State, j.Progress = "awaiting_approval", Progress{}
+	row := renderFragment(t, JobCells(j))
+	if n := row.Find("progress").Length(); n != 0 {
+		t.Errorf("job row shows %d progress bars", n)
+	}
+	if got := text(byTestID(row, "progress-text")); got != "not started: waiting for approval" {
+		t.Errorf("job row progress = %q", got)
+	}
+	d := exportDetail()
+	d.Job = j
+	doc := render(t, JobPage(JobView{Page: testPage("x"), Job: d}))
+	if n := byTestID(doc, "job-live-section").Find("progress").Length(); n != 0 {
+		t.Errorf("job page shows %d progress bars", n)
+	}
+}

@@ -204,6 +204,12 @@ func (h *Handler) exportSnapshot(c echo.Context) error {
 				ef.Snapshots = choices
 			}
 		}
+		if form.ValidAtlasID(ef.SnapshotID) {
+			// Shown again, the form still warns about earlier exports.
+			if earlier, err := h.exportsOf(ctx, g, ef.SnapshotID); err == nil {
+				ef.Exported = earlier
+			}
+		}
 		if isHTMX(c) {
 			return render(c, status, views.ExportSnapshot(ef))
 		}
