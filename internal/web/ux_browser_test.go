@@ -176,3 +176,49 @@ func TestBrowserTimesFollowOneRule(t *testing.T) {
 	}
 	a.noConsoleErrors(t)
 }
+
+// TestBrowserApproverRejectsWithAReason: Olga finds Oscar's export under
+// "Waiting for you", opens it (no progress bar, the lapse time spaced and
+// in UTC), rejects it with a reason, and the page shows who and why.
+func TestBrowserApproverRejectsWithAReason(t *testing.T) {
+	a := startBrowserApp(t)
+	const reporting = "/projects/" + atlassim.FixtureProject2ID + "/clusters/" + atlassim.FixtureReportingCluster
+	const actions = `tr[data-testid="snapshot-actions"][data-snapshot-id="65a1b2c3d4e5f60718293e21"]`
+	a.do(t, "ask for an export of Reporting0's snapshot",
+		chromedp.Navigate(a.URL+reporting),
+		chromedp.Click(chromedp.CSS(actions+` [data-testid="export-details"] > summary`)),
+		processed(actions+` form[data-testid="export-form"]`),
+		chromedp.SetValue(chromedp.CSS(actions+` [data-testid="bucket-picker"]`), atlassim.FixtureReportingBucketID),
+		chromedp.Click(chromedp.CSS(actions+` [data-testid="export-submit"]`)),
+		containsText(flashMessage, "waits for another operator's approval"),
+	)
+	a.signInAs(t, "operator2")
+	const waiting = `[data-testid="overview-waiting"] [data-testid="waiting-job"] a`
+	a.do(t, "open the export waiting for Olga",
+		chromedp.Navigate(a.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(waiting)),
+		chromedp.Click(chromedp.CSS(waiting)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="reject-form"]`)),
+	)
+	if n := a.count(t, `[data-testid="job-live-section"] progress`); n != 0 {
+		t.Errorf("%d progress bars on an export Atlas was never asked for", n)
+	}
+	status := a.text(t, `[data-testid="approval-status"]`)
+	if !strings.Contains(status, "lapses at 20") || !strings.HasSuffix(status, " UTC.") {
+		t.Errorf("approval status = %q", status)
+	}
+	const why = "Analytics exports go to the EU bucket."
+	a.do(t, "reject with a reason",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="reject-reason"]`), why),
+		chromedp.Click(chromedp.CSS(`[data-testid="reject"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="rejection-reason"]`)),
+	)
+	if got := a.text(t, `[data-testid="rejection-reason"]`); got != why {
+		t.Errorf("reason shown = %q", got)
+	}
+	if got := a.text(t, `[data-testid="approval-status"]`); !strings.HasPrefix(got, "Rejected by Olga Operator at ") {
+		t.Errorf("approval status = %q", got)
+	}
+	browsertest.SaveScreenshot(t, a.B, "rejected-export")
+	a.noConsoleErrors(t)
+}
