@@ -347,7 +347,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs, Notify: c.notify,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
 		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors,
-		MetricsToken: cfg.MetricsToken})
+		MetricsToken: cfg.MetricsToken, Drills: c.rules.Drills})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

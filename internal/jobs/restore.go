@@ -458,6 +458,27 @@ func (s *Service) CancelRestore(ctx context.Context, u identity.User, o Origin, 
 	return s.store.Get(callCtx, j.ID)
 }
 
+// RestoreNeedsApproval says whether a restore of this delivery type onto a
+// cluster of the project waits for a second person (for pages to say so).
+func (s *Service) RestoreNeedsApproval(project, delivery string) bool {
+	required, _ := s.restorePolicy().RestoreApproval(project, delivery)
+	return required
+}
+
+// RestoresOnto are the restores whose target is the cluster, newest first.
+func (s *Store) RestoresOnto(ctx context.Context, projectID, cluster string, limit int) ([]Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE target_project_id = $1 AND target_cluster_name = $2 ORDER BY created_at DESC LIMIT $3`, projectID, cluster, limit)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: restores onto %s: %w", cluster, err)
+	}
+	out, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: restores onto %s: %w", cluster, err)
+	}
+	return out, nil
+}
+
 // Downloads are a download restore's links and when they lapse.
 type Downloads struct {
 	URLs      []string

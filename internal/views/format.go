@@ -171,6 +171,8 @@ func kindLabel(kind string) string {
 		return "Export"
 	case "ingestion":
 		return "Ingestion"
+	case "restore":
+		return "Restore"
 	default:
 		return humanize(kind)
 	}

@@ -180,6 +180,8 @@ type JobDetail struct {
 	Lineage Lineage
 	// Approval is set for exports that needed a second person's approval.
 	Approval *Approval
+	// Restore describes a restore job: what it replaced, its links.
+	Restore *RestoreDetail
 }
 
 // Approval is where an export that needs a second person's approval stands.
@@ -214,6 +216,8 @@ type Lineage struct {
 	Snapshot   *Snapshot
 	Exports    []Job
 	Ingestions []Job
+	// Restores are the snapshot's restores.
+	Restores []Job
 }
 
 // SnapshotLive is a snapshot's status cell (SnapshotStatus): on the page
@@ -434,6 +438,15 @@ type ClusterView struct {
 	// Jobs are the cluster's snapshot and export jobs, newest first,
 	// including exports started outside Snapdesk (ID "").
 	Jobs []Job
+	// RestoresOnto are the restores that replaced (or will replace) this
+	// cluster's data, newest first.
+	RestoresOnto []Job
+	// CanRestore: the person operates the project, so snapshots offer
+	// Restore (the service checks again, and the target's project too).
+	CanRestore bool
+	// Drill is the cluster's restore drill status, nil when the policy
+	// names no drill for it.
+	Drill *DrillStatus
 }
 
 // PipelineView is one pipeline.

@@ -96,6 +96,8 @@ func JobTitle(d JobDetail) string {
 		if d.BucketName != "" {
 			b.WriteString(" to " + d.BucketName)
 		}
+	case "restore":
+		b.WriteString(RestoreTitle(d, snap))
 	case "ingestion":
 		b.WriteString("Ingestion of " + snap)
 		if d.PipelineName != "" {

@@ -72,6 +72,9 @@ var accessMatrix = map[string][5]int{
 	"GET /projects/:groupId/pipelines/:pipelineName/runs/:pipelineRunId": scopedStatus,
 	"POST /projects/:groupId/clusters/:clusterName/snapshots":            actionStatus,
 	"POST /projects/:groupId/clusters/:clusterName/exports":              actionStatus,
+	"GET /projects/:groupId/clusters/:clusterName/restores/new":          scopedStatus,
+	"POST /projects/:groupId/clusters/:clusterName/restores":             actionStatus, // a download: no approval, no target
+	"POST /jobs/:id/cancel":                                              decideStatus, // the fixture job is no restore: 409 for operators
 	"POST /projects/:groupId/pipelines/:pipelineName/runs":               actionStatus,
 	"POST /projects/:groupId/refresh":                                    {401, 303, 303, 303, 403}, // viewers may refresh what they see
 	"POST /jobs/:id/approve":                                             decideStatus,
@@ -233,6 +236,9 @@ func matrixRequest(t *testing.T, c *http.Client, base, method, path, token, devU
 		case strings.HasSuffix(path, "/snapshots"):
 			v.Set("retentionInDays", "3")
 			v.Set("description", "access matrix")
+		case strings.HasSuffix(path, "/restores"):
+			v.Set("snapshotId", atlassim.FixtureSnapshotID)
+			v.Set("deliveryType", "download")
 		case strings.HasSuffix(path, "/exports"):
 			v.Set("snapshotId", atlassim.FixtureSnapshotID)
 			v.Set("exportBucketId", atlassim.FixtureAWSBucketID)

@@ -154,6 +154,7 @@ func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error 
 	detail := jobDetail(j, events, lineage)
 	detail.Job.ProjectName = h.projectNames(ctx)[j.ProjectID]
 	detail.Approval = h.approvalView(c, j)
+	detail.Restore = h.restoreDetail(c, j)
 	if detail.Approval != nil && errs != nil {
 		detail.Approval.ReasonError = errs[form.FieldReason]
 	}
@@ -269,6 +270,8 @@ func lineageOf(j jobs.Job, related []jobs.Job) views.Lineage {
 			l.Exports = append(l.Exports, jobView(r))
 		case jobs.KindIngestion:
 			l.Ingestions = append(l.Ingestions, jobView(r))
+		case jobs.KindRestore:
+			l.Restores = append(l.Restores, jobView(r))
 		}
 	}
 	return l

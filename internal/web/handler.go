@@ -27,6 +27,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/notify"
+	"github.com/snapdesk/snapdesk/internal/policy"
 	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
@@ -68,6 +69,8 @@ type Deps struct {
 	// InventoryHub carries inventory changes to open pages (nil: pages do
 	// not follow the inventory live).
 	InventoryHub *inventory.Hub
+	// Drills are the policy's restore drills in force (nil: none shown).
+	Drills func() []policy.Drill
 }
 
 // Handler holds the dependencies of every route.
@@ -93,6 +96,7 @@ type Handler struct {
 	oidc       *auth.OIDC
 	devMode    bool
 
+	drills       func() []policy.Drill
 	returnPolicy form.ReturnPolicy
 	refusals     refusalSampler
 	metricsToken string
@@ -121,7 +125,7 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, notify: d.Notify, returnPolicy: policy,
 		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn,
-		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub}
+		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub, drills: d.Drills}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

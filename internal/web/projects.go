@@ -197,6 +197,9 @@ func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, nam
 	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p.Project), Cluster: clusterView(cl.Cluster), Jobs: h.named(c, jobViews(clusterJobs)),
 		Freshness: h.freshness(c, []string{g}, name, g)}
 	v.SnapshotPager = pagerFor(page, total)
+	if err := h.clusterRestores(c, &v); err != nil {
+		return v, err
+	}
 	times := make([]time.Time, 0, len(snaps))
 	for _, s := range snaps {
 		times = append(times, s.CreatedAt)

@@ -106,6 +106,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	rules := policy.Fixed(auth.DevPolicy())
 	a.Jobs = jobs.NewService(jobs.NewStore(pool), a.Atlas, rules, log)
 	a.Jobs.SetApprovals(rules)
+	a.Jobs.SetRestorePolicy(rules)
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
 	a.Inventory = inventory.NewStore(pool)
@@ -150,7 +151,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	if a.Notify, err = notify.New(pool, ncfg, rules, nil, log); err != nil {
 		tb.Fatal(err)
 	}
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub, Notify: a.Notify,
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub, Notify: a.Notify, Drills: rules.Drills,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	a.Metrics = metrics.New()
 	deps.Metrics, deps.MetricsToken = a.Metrics, o.metricsToken
