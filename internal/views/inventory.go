@@ -169,6 +169,8 @@ type HealthLine struct {
 	LastSnapshot, NextSnapshot      time.Time
 	LastExport                      time.Time
 	FailedJobs, StalledJobs         int
+	// Drill is the cluster's restore drill status (nil: no drill).
+	Drill *DrillStatus
 	// State is green, amber or red; Reasons say why.
 	State   string
 	Reasons []string

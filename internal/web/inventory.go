@@ -249,7 +249,8 @@ func (h *Handler) healthPage(c echo.Context) error {
 	for _, l := range lines {
 		v.Lines = append(v.Lines, views.HealthLine{ProjectID: l.ProjectID, ProjectName: l.ProjectName, Cluster: l.Cluster,
 			ClusterState: l.StateName, BackupEnabled: l.BackupEnabled, LastSnapshot: l.LastSnapshot, NextSnapshot: l.NextSnapshot,
-			LastExport: l.LastExport, FailedJobs: l.FailedJobs, StalledJobs: l.StalledJobs, State: l.State, Reasons: l.Reasons})
+			LastExport: l.LastExport, FailedJobs: l.FailedJobs, StalledJobs: l.StalledJobs, State: l.State, Reasons: l.Reasons,
+			Drill: h.drillStatus(ctx, l.ProjectID, l.Cluster)})
 	}
 	return render(c, http.StatusOK, views.HealthPage(v))
 }

@@ -260,20 +260,30 @@ func (h *Handler) clusterRestores(c echo.Context, v *views.ClusterView) error {
 	}
 	v.RestoresOnto = jobViews(onto)
 	v.CanRestore = h.jobs.Authorizer().Can(ctx, currentUser(c), v.Project.ID, identity.PermOperate)
+	v.Drill = h.drillStatus(ctx, v.Project.ID, v.Cluster.Name)
+	return nil
+}
+
+// drillStatus is the cluster's restore drill status, nil when the policy
+// names no drill for it (or it cannot be read: the page goes on without).
+func (h *Handler) drillStatus(ctx context.Context, projectID, cluster string) *views.DrillStatus {
 	if h.drills == nil {
 		return nil
 	}
-	st, ok, err := drills.ForCluster(ctx, h.pool, h.drills(), v.Project.ID, v.Cluster.Name, time.Now())
-	if err != nil || !ok {
-		return err
+	st, ok, err := drills.ForCluster(ctx, h.pool, h.drills(), projectID, cluster, time.Now())
+	if err != nil {
+		h.log.Warn("web: drill status", "cluster", cluster, "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
 	}
 	d := &views.DrillStatus{Every: st.Every, LastVerified: st.LastVerified, LastDuration: st.LastDuration, LastVerifiedJob: st.LastVerifiedJob,
 		LastOutcome: st.LastOutcome, LastMessage: st.LastMessage, LastJob: st.LastJob, Failing: st.Failing, Overdue: st.Overdue}
 	for _, dr := range h.drills() {
-		if dr.Project == v.Project.ID && dr.Cluster == v.Cluster.Name {
+		if dr.Project == projectID && dr.Cluster == cluster {
 			d.Target = dr.Target
 		}
 	}
-	v.Drill = d
-	return nil
+	return d
 }

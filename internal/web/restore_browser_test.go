@@ -124,3 +124,29 @@ func TestRestoreDownloadLinksOnlyForTheRequester(t *testing.T) {
 		t.Error("the live part of the job page carries the link")
 	}
 }
+
+// TestFailedDrillFlaggedWhereHealthIsShown: a failed drill of Cluster0 (the
+// development policy drills it) flags the cluster on its page and on
+// /health.
+func TestFailedDrillFlaggedWhereHealthIsShown(t *testing.T) {
+	t.Parallel()
+	app := startApp(t, dbtest.New(t), appOptions{})
+	if _, err := app.Pool.Exec(context.Background(), `INSERT INTO restore_drills
+		(drill_key, due_at, project_id, cluster_name, target_project_id, target_cluster_name, outcome, message, finished_at)
+		VALUES ('k', now() - interval '1 hour', $1, 'Cluster0', $1, 'payments-scratch', 'failed', 'payments-scratch is UPDATING', now())`, flowProject); err != nil {
+		t.Fatal(err)
+	}
+	c := signedIn(t, app.Server, "viewer")
+	_, doc := fetch(t, c, mustGet(app.Server.URL+flowClusterPath))
+	if got := doc.Find(`[data-testid="drill-status"]`).AttrOr("data-flagged", ""); got != "on" {
+		t.Errorf("cluster page drill status flagged = %q", got)
+	}
+	if !strings.Contains(doc.Find(`[data-testid="drill-failed"]`).Text(), "UPDATING") {
+		t.Error("the cluster page does not say why the drill failed")
+	}
+	_, doc = fetch(t, c, mustGet(app.Server.URL+"/health"))
+	line := doc.Find(`[data-testid="health-line"][data-cluster="Cluster0"]`)
+	if line.Find(`[data-testid="health-drill-failed"]`).Length() != 1 {
+		t.Error("/health does not flag Cluster0's failed drill")
+	}
+}
