@@ -1,11 +1,13 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,12 +42,37 @@ type env struct {
 	clock  *atlassim.ManualClock
 	svc    *jobs.Service
 	poller *poller.Poller
+	// logs are everything the service, the poller and the simulator
+	// logged, at debug level.
+	logs *lockedBuffer
+}
+
+// lockedBuffer is a log destination several goroutines write.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer) *env {
 	t.Helper()
-	e := &env{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC())}
+	e := &env{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC()), logs: &lockedBuffer{}}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	simCfg.Clock = e.clock
+	if simCfg.Logger == nil {
+		simCfg.Logger = log
+	}
 	sim, err := atlassim.New(simCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +95,6 @@ func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer) *en
 	if authz == nil {
 		authz = identity.AllowAll{}
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.svc = jobs.NewService(jobs.NewStore(e.pool), client, authz, log)
 	cfg := poller.DefaultConfig()
 	cfg.MinBackoff = time.Millisecond

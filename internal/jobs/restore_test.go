@@ -182,7 +182,8 @@ func TestRestoreRefusals(t *testing.T) {
 
 // TestDownloadLinksOnlyForRequesterAndAdmins: the links, with their
 // expiry, are shown to the requester and admins; they are nowhere else in
-// the database (job, events, audit).
+// the database (job, events, audit) nor in the logs of the service, the
+// poller and the simulator.
 func TestDownloadLinksOnlyForRequesterAndAdmins(t *testing.T) {
 	e := restoreEnv(t, "")
 	ctx := context.Background()
@@ -212,6 +213,9 @@ func TestDownloadLinksOnlyForRequesterAndAdmins(t *testing.T) {
 		}
 	}
 	link := d.URLs[0]
+	if logs := e.logs.String(); logs == "" || strings.Contains(logs, link) {
+		t.Errorf("the link is in the logs (or nothing was logged: %d bytes)", len(logs))
+	}
 	for _, q := range []string{
 		`SELECT count(*) FROM jobs WHERE params::text LIKE '%' || $1 || '%' OR progress::text LIKE '%' || $1 || '%' OR error_message LIKE '%' || $1 || '%'`,
 		`SELECT count(*) FROM job_events WHERE message LIKE '%' || $1 || '%' OR progress::text LIKE '%' || $1 || '%'`,
