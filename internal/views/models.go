@@ -203,6 +203,8 @@ type Approval struct {
 	CanApprove bool
 	// CanWithdraw: the viewer asked for it and may withdraw it.
 	CanWithdraw bool
+	// Kind is the job's kind (export or restore), for the wording.
+	Kind string
 	// CSRFToken is for the decision forms.
 	CSRFToken string
 	// ReasonError is shown beside the rejection's reason when it was

@@ -156,6 +156,18 @@ func RestoreTitle(d JobDetail, snap string) string {
 	}
 }
 
+// approvalNoun names what waits for approval: "export" or "restore".
+func approvalNoun(a Approval) string { return kindNoun(a.Kind) }
+
+// kindNoun is a job kind in a sentence; an approval is an export's unless
+// said otherwise.
+func kindNoun(kind string) string {
+	if kind == "restore" {
+		return "restore"
+	}
+	return "export"
+}
+
 func deliveryLabel(d string) string {
 	switch d {
 	case DeliveryDownload:

@@ -170,7 +170,7 @@ func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
 		return nil
 	}
 	u := currentUser(c)
-	a := &views.Approval{Waiting: j.State == jobs.StateAwaitingApproval, ExpiresAt: *j.ApprovalExpiresAt, CSRFToken: csrfToken(c)}
+	a := &views.Approval{Kind: string(j.Kind), Waiting: j.State == jobs.StateAwaitingApproval, ExpiresAt: *j.ApprovalExpiresAt, CSRFToken: csrfToken(c)}
 	if j.ApprovedBy.Subject != "" && j.ApprovedAt != nil {
 		a.ApprovedBy, a.ApprovedAt = j.ApprovedBy.Display(), *j.ApprovedAt
 	}

@@ -48,6 +48,9 @@ func TestBrowserApprovedAutomatedRestoreFollowedLive(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="approval-status"]`)),
 	)
 	jobURL := browserValue(t, a, "read the job's address", chromedp.Evaluate[string](`location.pathname`))
+	if got := a.text(t, `[data-testid="approval-status"]`); !strings.HasPrefix(got, "This restore waits for another operator's approval") {
+		t.Errorf("approval status = %q", got)
+	}
 	if n := a.Sim.Calls()["createGroupClusterBackupRestoreJob"]; n != 0 {
 		t.Fatalf("Atlas was asked %d times before the approval", n)
 	}
