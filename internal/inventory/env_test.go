@@ -33,7 +33,9 @@ type env struct {
 	spec  *atlasspec.Spec
 }
 
-func newEnv(t *testing.T, simCfg atlassim.Config) *env {
+func newEnv(t *testing.T, simCfg atlassim.Config) *env { return newEnvTB(t, simCfg) }
+
+func newEnvTB(t testing.TB, simCfg atlassim.Config) *env {
 	t.Helper()
 	e := &env{pool: dbtest.New(t)}
 	sim, err := atlassim.New(simCfg)

@@ -111,6 +111,7 @@ type Server struct {
 	st           *State
 	faults       Faults
 	calls        map[string]int
+	limited      int // calls refused with 429 by a rate-limit bucket
 	tokens       map[string]time.Time // bearer token -> expiry
 	tokenBuckets map[string]*bucket   // client id -> token endpoint bucket
 	buckets      map[string]*bucket   // scope/groupId -> API bucket
@@ -287,6 +288,13 @@ func (s *Server) Faults() Faults {
 	return s.faults.clone()
 }
 
+// Limited is how many API calls a rate-limit bucket refused with 429.
+func (s *Server) Limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limited
+}
+
 // Calls returns how many authenticated calls each operation (by operationId)
 // has had, plus "oauthToken" for the token endpoint.
 func (s *Server) Calls() map[string]int {
@@ -409,6 +417,9 @@ func (s *Server) serveAPI(w *loggingWriter, r *http.Request) {
 	}
 	c.version = version
 	rlHeader, e := s.rateLimit(c)
+	if e != nil {
+		s.limited++
+	}
 	if e == nil {
 		e = s.injectedError(op)
 	}
