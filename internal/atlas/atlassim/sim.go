@@ -111,7 +111,7 @@ type Server struct {
 	st           *State
 	faults       Faults
 	calls        map[string]int
-	limited      int // calls refused with 429 by a rate-limit bucket
+	limited      int                  // calls refused with 429 by a rate-limit bucket
 	tokens       map[string]time.Time // bearer token -> expiry
 	tokenBuckets map[string]*bucket   // client id -> token endpoint bucket
 	buckets      map[string]*bucket   // scope/groupId -> API bucket
