@@ -42,9 +42,12 @@ const (
 
 // Deps are what the API needs.
 type Deps struct {
-	Pool    *pgxpool.Pool
-	Logger  *slog.Logger
-	Jobs    *jobs.Service
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	Jobs   *jobs.Service
+	// Store is read for job lists, limited to what Authz lets the caller see.
+	Store   *jobs.Store
+	Authz   identity.Authorizer
 	Catalog *catalog.Catalog
 	Tokens  *tokens.Service
 	Live    *live.Hub
@@ -65,6 +68,8 @@ type API struct {
 	pool       *pgxpool.Pool
 	log        *slog.Logger
 	jobs       *jobs.Service
+	store      *jobs.Store
+	authz      identity.Authorizer
 	catalog    *catalog.Catalog
 	tokens     *tokens.Service
 	live       *live.Hub
@@ -77,8 +82,8 @@ type API struct {
 
 // New builds the API's Echo server (mount it at Prefix).
 func New(d Deps) (*echo.Echo, error) {
-	if d.Pool == nil || d.Jobs == nil || d.Catalog == nil || d.Tokens == nil || d.Live == nil || d.Logger == nil || d.Inventory == nil {
-		return nil, errors.New("api: pool, logger, jobs, catalog, tokens, live and inventory are required")
+	if d.Pool == nil || d.Jobs == nil || d.Store == nil || d.Authz == nil || d.Catalog == nil || d.Tokens == nil || d.Live == nil || d.Logger == nil || d.Inventory == nil {
+		return nil, errors.New("api: pool, logger, jobs, store, authz, catalog, tokens, live and inventory are required")
 	}
 	if d.Thresholds == (inventory.HealthThresholds{}) {
 		d.Thresholds = inventory.DefaultHealthThresholds()
@@ -86,7 +91,7 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.RateLimit <= 0 {
 		d.RateLimit = DefaultRateLimit
 	}
-	a := &API{pool: d.Pool, log: d.Logger, jobs: d.Jobs, catalog: d.Catalog, tokens: d.Tokens, live: d.Live,
+	a := &API{pool: d.Pool, log: d.Logger, jobs: d.Jobs, store: d.Store, authz: d.Authz, catalog: d.Catalog, tokens: d.Tokens, live: d.Live,
 		inventory: d.Inventory, thresholds: d.Thresholds, publicURL: strings.TrimSuffix(d.PublicURL, "/"), limiter: newLimiter(d.RateLimit, time.Minute), stopping: d.Stopping}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -102,15 +102,14 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(a.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := jobs.NewService(jobs.NewStore(pool), client, a.Rules, log)
-	svc.SetApprovals(a.Rules)
-	svc.SetRestorePolicy(a.Rules)
+	store := jobs.NewStore(pool)
+	svc := jobs.NewService(store, client, a.Rules, log, jobs.WithApprovals(a.Rules), jobs.WithRestorePolicy(a.Rules))
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
 	inv := inventory.NewStore(pool)
 	pcfg.Inventory = inventory.NewRecorder(inv, 10*time.Second)
 	a.Sync = inventory.NewSyncer(inventory.DefaultConfig(), inv, client, log)
-	a.Poller = poller.New(pcfg, svc, metrics.New(), log)
+	a.Poller = poller.New(pcfg, svc, store, client, metrics.New(), log)
 	hub := live.NewHub(pool, log)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -120,7 +119,7 @@ func startAPI(t *testing.T, rateLimit int) *testAPI {
 	stopping := make(chan struct{})
 	var once sync.Once
 	a.Stop = func() { once.Do(func() { close(stopping) }) }
-	e, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: svc, Catalog: catalog.New(client, a.Rules), Tokens: a.Tokens, Live: hub, Inventory: inv,
+	e, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: svc, Store: store, Authz: a.Rules, Catalog: catalog.New(client, a.Rules), Tokens: a.Tokens, Live: hub, Inventory: inv,
 		PublicURL: "https://snapdesk.example.com", RateLimit: rateLimit, Stopping: stopping})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 // visible is the projects the request's token may view (a token always
 // names its projects, so never "all").
 func (a *API) visible(c echo.Context) []string {
-	ids, all := a.jobs.Authorizer().VisibleProjects(c.Request().Context(), user(c))
+	ids, all := a.authz.VisibleProjects(c.Request().Context(), user(c))
 	if all {
 		// Only a request without a token could see all: there is none here.
 		return []string{}

@@ -136,11 +136,11 @@ func (a *API) listJobs(c echo.Context) error {
 		return invalid("inFlight", "true or false")
 	}
 	ctx, u := c.Request().Context(), user(c)
-	ids, all := a.jobs.Authorizer().VisibleProjects(ctx, u)
+	ids, all := a.authz.VisibleProjects(ctx, u)
 	if !all {
 		f.ProjectIDs = append([]string{}, ids...)
 	}
-	list, more, err := a.jobs.Store().List(ctx, f, page, perPage)
+	list, more, err := a.store.List(ctx, f, page, perPage)
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func (a *API) jobEvents(c echo.Context) error {
 	if _, err := a.jobs.ViewJob(ctx, user(c), id); err != nil {
 		return errDeniedAsNotFound(err)
 	}
-	events, err := a.jobs.Store().Events(ctx, id)
+	events, err := a.store.Events(ctx, id)
 	if err != nil {
 		return err
 	}

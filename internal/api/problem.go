@@ -3,7 +3,9 @@ package api
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/tokens"
 )
 
@@ -73,6 +76,20 @@ func invalid(field, msg string) *Problem {
 	return p
 }
 
+// invalidFields is a validation problem naming every field the service
+// refused (by the dashboard form's field names, internal/rules), in order.
+func invalidFields(errs rules.Errors) *Problem {
+	fields := slices.Sorted(maps.Keys(errs))
+	if len(fields) == 0 {
+		return invalid("", "invalid input")
+	}
+	p := invalid(fields[0], errs[fields[0]])
+	for _, f := range fields[1:] {
+		p.Errors = append(p.Errors, FieldProblem{Field: f, Message: errs[f]})
+	}
+	return p
+}
+
 // problemOf turns an error from the services into the problem to answer.
 func problemOf(err error) *Problem {
 	var (
@@ -102,7 +119,7 @@ func problemOf(err error) *Problem {
 		p.headers = map[string]string{"Retry-After": "30"}
 		return p
 	case errors.As(err, &verr):
-		return invalid(verr.Field, verr.Msg)
+		return invalidFields(verr.Fields)
 	case errors.As(err, &tverr):
 		return invalid(tverr.Field, tverr.Msg)
 	case errors.As(err, &self):

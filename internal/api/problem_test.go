@@ -10,6 +10,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // TestEveryRefusalIsAProblem: each error the services return becomes the
@@ -24,7 +25,7 @@ func TestEveryRefusalIsAProblem(t *testing.T) {
 		errorCode string
 		jobID     string
 	}{
-		{&jobs.ValidationError{Field: "description", Msg: "too long"}, 422, "validation", "", ""},
+		{&jobs.ValidationError{Fields: rules.Errors{rules.FieldDescription: "too long"}}, 422, "validation", "", ""},
 		{fmt.Errorf("wrapped: %w", &identity.DeniedError{ProjectID: "p", Permission: identity.PermOperate}), 403, "forbidden", "", ""},
 		{&jobs.RefusedError{Msg: "a snapshot is running"}, 409, "refused", "", ""},
 		{&jobs.SelfApprovalError{}, 403, "self-approval", "", ""},

@@ -79,6 +79,7 @@ type Options struct {
 type core struct {
 	pool    *pgxpool.Pool
 	metrics *metrics.Metrics
+	store   *jobs.Store
 	jobs    *jobs.Service
 	rules   *policy.Current
 	atlas   *atlas.Client
@@ -130,10 +131,9 @@ func openCore(ctx context.Context, cfg config.Config, log *slog.Logger, role str
 		pool.Close()
 		return nil, err
 	}
-	svc := jobs.NewService(jobs.NewStore(pool, jobs.WithProcess(proc)), client, rules, log)
-	svc.SetApprovals(rules)
-	svc.SetRestorePolicy(rules)
-	c := &core{pool: pool, metrics: m, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}
+	store := jobs.NewStore(pool, jobs.WithProcess(proc))
+	svc := jobs.NewService(store, client, rules, log, jobs.WithApprovals(rules), jobs.WithRestorePolicy(rules))
+	c := &core{pool: pool, metrics: m, store: store, jobs: svc, rules: rules, atlas: client, inventory: inventory.NewStore(pool), proc: proc}
 	if c.notify, err = c.newNotifier(cfg, log); err != nil {
 		pool.Close()
 		return nil, err
@@ -257,7 +257,7 @@ func (c *core) newPoller(cfg config.Config, log *slog.Logger) *poller.Poller {
 	pc := poller.DefaultConfig()
 	pc.StallAfter = cfg.StallAfter
 	pc.Inventory = inventory.NewRecorder(c.inventory, cfg.SyncWatched)
-	return poller.New(pc, c.jobs, c.metrics, log.With("component", "poller"))
+	return poller.New(pc, c.jobs, c.store, c.atlas, c.metrics, log.With("component", "poller"))
 }
 
 // newDrills runs the policy's restore drills; every replica that polls runs
@@ -344,7 +344,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		log.Warn("development sign-in: anyone who reaches this server can act as any seeded user", "addr", cfg.HTTPAddr)
 	}
 	tokenService := tokens.New(pool, c.rules)
-	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs, Notify: c.notify,
+	e, err := web.New(web.Deps{Inventory: c.inventory, InventoryHub: invHub, Health: cfg.Health, Tokens: tokenService, Pool: pool, Logger: log, Version: Version, Metrics: m, Live: hub, Jobs: c.jobs, Store: c.store, Authz: c.rules, Notify: c.notify,
 		ReturnToHosts: cfg.ReturnToHosts, SecureCookies: cfg.PublicURL.Scheme == "https",
 		Sessions: sessions, OIDC: oidc, DevSignIn: cfg.Auth.Mode == config.AuthDev, FrameAncestors: cfg.Auth.FrameAncestors,
 		MetricsToken: cfg.MetricsToken, Drills: c.rules.Drills})
@@ -352,7 +352,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 		return fmt.Errorf("app: %w", err)
 	}
 	stopping := make(chan struct{})
-	apiServer, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: c.jobs, Catalog: catalog.New(c.jobs.Atlas(), c.rules),
+	apiServer, err := api.New(api.Deps{Pool: pool, Logger: log, Jobs: c.jobs, Store: c.store, Authz: c.rules, Catalog: catalog.New(c.atlas, c.rules),
 		Tokens: tokenService, Live: hub, Inventory: c.inventory, PublicURL: cfg.PublicURL.String(), RateLimit: cfg.APIRateLimit, Stopping: stopping})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)

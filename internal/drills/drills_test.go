@@ -38,7 +38,7 @@ func newEnv(t *testing.T) *env {
 	}
 	cfg := poller.DefaultConfig()
 	cfg.MinBackoff = time.Millisecond
-	e.poll = poller.New(cfg, e.Svc, metrics.New(), log)
+	e.poll = poller.New(cfg, e.Svc, e.Store, e.Client, metrics.New(), log)
 	return e
 }
 

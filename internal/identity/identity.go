@@ -120,13 +120,3 @@ func FromContext(ctx context.Context) (User, bool) {
 // System is the actor of what Snapdesk does on its own (a lapsed approval,
 // a policy reload), in the audit trail.
 var System = User{Subject: "snapdesk", Name: "Snapdesk"}
-
-// AllowAll grants every permission on every project, for tests of the
-// engine that are not about permissions. Production uses the policy.
-type AllowAll struct{}
-
-// Can always allows.
-func (AllowAll) Can(context.Context, User, string, Permission) bool { return true }
-
-// VisibleProjects is every project.
-func (AllowAll) VisibleProjects(context.Context, User) ([]string, bool) { return nil, true }

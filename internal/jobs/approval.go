@@ -14,6 +14,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Approvals says which exports need a second person's approval; the
@@ -21,9 +22,6 @@ import (
 type Approvals interface {
 	ExportApproval(projectID string) (required bool, expireAfter time.Duration)
 }
-
-// SetApprovals makes exports of the projects a asks for wait for approval.
-func (s *Service) SetApprovals(a Approvals) { s.approvals = a }
 
 func (s *Service) exportNeedsApproval(projectID string) (bool, time.Duration) {
 	if s.approvals == nil {
@@ -167,7 +165,12 @@ func (s *Service) endAwaiting(ctx context.Context, u identity.User, o Origin, jo
 		return j, &RefusedError{Msg: "Only the person who asked for this " + noun(j.Kind) + " may withdraw it."}
 	}
 	if d == DecisionRejected && reason == "" {
-		return j, &ValidationError{Field: "reason", Msg: "Say why you reject this " + noun(j.Kind) + "; the requester sees it."}
+		return j, &ValidationError{Fields: rules.Errors{rules.FieldReason: "Say why you reject this " + noun(j.Kind) + "; the requester sees it."}}
+	}
+	if d == DecisionRejected {
+		if msg := rules.CheckReason(reason); msg != "" {
+			return j, &ValidationError{Fields: rules.Errors{rules.FieldReason: msg}}
+		}
 	}
 	msg := "rejected by " + u.Display() + ": " + reason
 	if d == DecisionWithdrawn {

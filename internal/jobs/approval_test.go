@@ -31,9 +31,7 @@ approvals:
 		t.Fatal(err)
 	}
 	rules := policy.Fixed(p)
-	e := newEnv(t, atlassim.Config{}, rules)
-	e.svc.SetApprovals(rules)
-	return e
+	return newEnv(t, atlassim.Config{}, rules, jobs.WithApprovals(rules))
 }
 
 var (
@@ -98,7 +96,7 @@ func TestExportReachesAtlasOnlyAfterAnotherOperatorApproves(t *testing.T) {
 	if n := e.sim.Calls()["createGroupClusterBackupExport"]; n != 1 {
 		t.Fatalf("Atlas asked %d times after approval, want 1", n)
 	}
-	exp, err := e.svc.Atlas().Exports.Get(ctx, project, cluster, got.AtlasID)
+	exp, err := e.atlas.Exports.Get(ctx, project, cluster, got.AtlasID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +109,7 @@ func TestExportReachesAtlasOnlyAfterAnotherOperatorApproves(t *testing.T) {
 	if n := e.auditCount(t, `action = 'export.approve' AND outcome = 'ok' AND actor_subject = $1 AND job_id = $2::uuid`, approver.Subject, j.ID); n != 1 {
 		t.Errorf("%d approval records naming the approver, want 1", n)
 	}
-	events, err := e.svc.Store().Events(ctx, j.ID)
+	events, err := e.store.Events(ctx, j.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,16 +215,16 @@ func TestListByRequesterSubjectOrEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []string{requester.Subject, requester.Email} {
-		p1, more, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: who}, 1, 1)
+		p1, more, err := e.store.List(ctx, jobs.Filter{RequestedBy: who}, 1, 1)
 		if err != nil || len(p1) != 1 || !more || p1[0].ID != mine[1] {
 			t.Fatalf("%s page 1: %v more=%v %v", who, p1, more, err)
 		}
-		p2, more, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: who, Kind: jobs.KindExport}, 2, 1)
+		p2, more, err := e.store.List(ctx, jobs.Filter{RequestedBy: who, Kind: jobs.KindExport}, 2, 1)
 		if err != nil || len(p2) != 1 || more || p2[0].ID != mine[0] {
 			t.Fatalf("%s page 2: %v more=%v %v", who, p2, more, err)
 		}
 	}
-	got, _, err := e.svc.Store().List(ctx, jobs.Filter{RequestedBy: approver.Email}, 1, 10)
+	got, _, err := e.store.List(ctx, jobs.Filter{RequestedBy: approver.Email}, 1, 10)
 	if err != nil || len(got) != 1 || got[0].ID != other.ID {
 		t.Errorf("approver's jobs: %d, %v", len(got), err)
 	}

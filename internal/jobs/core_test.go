@@ -136,13 +136,13 @@ func TestOneJobPerAtlasObject(t *testing.T) {
 	e := jobstest.New(t, jobstest.Options{})
 	ctx := context.Background()
 	crash := errors.New("process died")
-	e.Svc.SetCrashHook(func(jobs.Job) error { return crash })
+	e.Hook.Set(func(jobs.Job) error { return crash })
 	first, err := e.Svc.TriggerIngestion(ctx, jobstest.Ada, jobstest.Origin, jobs.IngestionRequest{ProjectID: jobstest.Project,
 		PipelineName: atlassim.FixturePipelineName, SnapshotID: atlassim.FixtureSnapshotID, IdempotencyKey: jobstest.Key()})
 	if !errors.Is(err, crash) {
 		t.Fatalf("crash not injected: %v", err)
 	}
-	e.Svc.SetCrashHook(nil)
+	e.Hook.Set(nil)
 	// A second job for the same snapshot that never reached Atlas (its
 	// process died before the call), written as the service would.
 	var secondID string
@@ -180,7 +180,7 @@ func TestJobOfAGoneProcessIsReconciledAtOnce(t *testing.T) {
 	e := jobstest.New(t, jobstest.Options{Process: true})
 	ctx := context.Background()
 	crash := errors.New("process died")
-	e.Svc.SetCrashHook(func(jobs.Job) error { return crash })
+	e.Hook.Set(func(jobs.Job) error { return crash })
 	j, err := e.Svc.TakeSnapshot(ctx, jobstest.Ada, jobstest.Origin, jobs.TakeSnapshotRequest{ProjectID: jobstest.Project, ClusterName: jobstest.Cluster, RetentionInDays: 1, IdempotencyKey: jobstest.Key()})
 	if !errors.Is(err, crash) {
 		t.Fatalf("crash not injected: %v", err)
@@ -203,7 +203,7 @@ func TestJobOfAGoneProcessIsReconciledAtOnce(t *testing.T) {
 	if _, err := e.Pool.Exec(ctx, `UPDATE processes SET heartbeat_at = now()`); err != nil {
 		t.Fatal(err)
 	}
-	e.Svc.SetCrashHook(func(jobs.Job) error { return crash })
+	e.Hook.Set(func(jobs.Job) error { return crash })
 	j2, _ := e.Svc.ExportSnapshot(ctx, jobstest.Ada, jobstest.Origin, jobs.ExportRequest{ProjectID: jobstest.Project, ClusterName: jobstest.Cluster,
 		SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: jobstest.Key()})
 	e.Proc.Stop(ctx)
@@ -228,7 +228,7 @@ func TestAtlasAnswerIsKeptWhilePostgresIsDown(t *testing.T) {
 	t.Cleanup(pool.Close)
 	e := jobstest.New(t, jobstest.Options{Pool: pool, Process: true})
 	ctx := context.Background()
-	e.Svc.SetCrashHook(func(jobs.Job) error { link.Cut(); return nil }) // Postgres goes away
+	e.Hook.Set(func(jobs.Job) error { link.Cut(); return nil }) // Postgres goes away
 	j, err := e.Svc.TakeSnapshot(ctx, jobstest.Ada, jobstest.Origin, jobs.TakeSnapshotRequest{ProjectID: jobstest.Project, ClusterName: jobstest.Cluster, RetentionInDays: 1, IdempotencyKey: jobstest.Key()})
 	var nr *jobs.NotRecordedError
 	if !errors.As(err, &nr) {
@@ -244,7 +244,7 @@ func TestAtlasAnswerIsKeptWhilePostgresIsDown(t *testing.T) {
 		t.Fatalf("recorded %d answers while Postgres is down", n)
 	}
 	link.Restore()
-	e.Svc.SetCrashHook(nil)
+	e.Hook.Set(nil)
 	if n, err := e.Svc.RecordOwed(ctx); n != 1 || err != nil {
 		t.Fatalf("RecordOwed after Postgres is back = %d, %v", n, err)
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas/atlasspec"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/jobs/jobstest"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/poller"
 )
@@ -37,9 +39,14 @@ var (
 // env is a real Postgres, the simulator over HTTP on a manual clock, the
 // real client (spec-checked) and the service and poller under test.
 type env struct {
-	pool   *pgxpool.Pool
-	sim    *atlassim.Server
-	clock  *atlassim.ManualClock
+	pool  *pgxpool.Pool
+	sim   *atlassim.Server
+	clock *atlassim.ManualClock
+	store *jobs.Store
+	atlas *atlas.Client
+	authz identity.Authorizer
+	// hook runs in svc between an Atlas call and recording its answer.
+	hook   *jobstest.Hook
 	svc    *jobs.Service
 	poller *poller.Poller
 	// logs are everything the service, the poller and the simulator
@@ -65,7 +72,8 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer) *env {
+// newEnv builds the environment; opts configure its service.
+func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer, opts ...jobs.Option) *env {
 	t.Helper()
 	e := &env{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC()), logs: &lockedBuffer{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -93,13 +101,18 @@ func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer) *en
 		t.Fatal(err)
 	}
 	if authz == nil {
-		authz = identity.AllowAll{}
+		authz = identitytest.AllowAll{}
 	}
-	e.svc = jobs.NewService(jobs.NewStore(e.pool), client, authz, log)
-	cfg := poller.DefaultConfig()
-	cfg.MinBackoff = time.Millisecond
-	e.poller = poller.New(cfg, e.svc, metrics.New(), log)
+	e.store, e.atlas, e.authz, e.hook = jobs.NewStore(e.pool), client, authz, &jobstest.Hook{}
+	e.svc = e.service(append(opts, e.hook.Option())...)
+	e.poller = newPollerFor(e)
 	return e
+}
+
+// service is another service over the same store, Atlas and policy, as
+// another process (or the same one restarted) would build it.
+func (e *env) service(opts ...jobs.Option) *jobs.Service {
+	return jobs.NewService(e.store, e.atlas, e.authz, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 }
 
 func key() string { return uuid.NewString() }
@@ -137,7 +150,7 @@ func (e *env) makeDue(t *testing.T) {
 
 func (e *env) job(t *testing.T, id string) jobs.Job {
 	t.Helper()
-	j, err := e.svc.Store().Get(context.Background(), id)
+	j, err := e.store.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +159,7 @@ func (e *env) job(t *testing.T, id string) jobs.Job {
 
 func (e *env) states(t *testing.T, id string) []jobs.State {
 	t.Helper()
-	evs, err := e.svc.Store().Events(context.Background(), id)
+	evs, err := e.store.Events(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,13 +181,8 @@ func (e *env) auditCount(t *testing.T, cond string, args ...any) int {
 	return n
 }
 
-type denyAll struct{}
-
-func (denyAll) Can(context.Context, identity.User, string, identity.Permission) bool { return false }
-func (denyAll) VisibleProjects(context.Context, identity.User) ([]string, bool)      { return nil, false }
-
 func newPollerFor(e *env) *poller.Poller {
 	cfg := poller.DefaultConfig()
 	cfg.MinBackoff = time.Millisecond
-	return poller.New(cfg, e.svc, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return poller.New(cfg, e.svc, e.store, e.atlas, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // TestIngestionOfAnotherClustersSnapshotIsRefused: a pipeline ingests its
@@ -21,11 +22,11 @@ func TestIngestionOfAnotherClustersSnapshotIsRefused(t *testing.T) {
 	_, err := e.svc.TriggerIngestion(ctx, ada, origin, jobs.IngestionRequest{ProjectID: project, PipelineName: atlassim.FixturePipelineName,
 		SnapshotID: atlassim.FixtureShardedSnapshotID, IdempotencyKey: key()})
 	var ve *jobs.ValidationError
-	if !errors.As(err, &ve) || ve.Field != "snapshotId" {
+	if !errors.As(err, &ve) || ve.Fields[rules.FieldSnapshotID] == "" {
 		t.Fatalf("ingesting the sharded cluster's snapshot: err = %v, want a snapshotId validation error", err)
 	}
-	if !strings.Contains(ve.Msg, "cluster "+atlassim.FixtureReplicaSetCluster+" only") || strings.Contains(ve.Msg, "expired") {
-		t.Errorf("message = %q: want it to name the source cluster, not an expiry", ve.Msg)
+	if msg := ve.Fields[rules.FieldSnapshotID]; !strings.Contains(msg, "cluster "+atlassim.FixtureReplicaSetCluster+" only") || strings.Contains(msg, "expired") {
+		t.Errorf("message = %q: want it to name the source cluster, not an expiry", msg)
 	}
 	var n int
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM jobs`).Scan(&n); err != nil || n != 0 {

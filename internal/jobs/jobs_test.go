@@ -3,6 +3,8 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +15,9 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func TestSnapshotLifecycle(t *testing.T) {
@@ -27,7 +31,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 		t.Fatalf("after submission: %+v", j)
 	}
 	// The person and the job are written into Atlas.
-	snap, err := e.svc.Atlas().Snapshots.GetReplicaSet(ctx, project, cluster, j.AtlasID)
+	snap, err := e.atlas.Snapshots.GetReplicaSet(ctx, project, cluster, j.AtlasID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +60,7 @@ func TestExportFailureKeepsAtlasReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp, err := e.svc.Atlas().Exports.Get(ctx, project, cluster, j.AtlasID)
+	exp, err := e.atlas.Exports.Get(ctx, project, cluster, j.AtlasID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,21 +133,21 @@ func TestCrashBetweenAtlasCallAndRecordIsReconciled(t *testing.T) {
 			e := newEnv(t, atlassim.Config{}, nil)
 			ctx := context.Background()
 			crash := errors.New("process died")
-			e.svc.SetCrashHook(func(jobs.Job) error { return crash })
+			// The process that crashes; e.svc is the one that restarts.
+			crashing := e.service(jobs.WithAfterAtlasCall(func(jobs.Job) error { return crash }))
 			var err error
 			var j jobs.Job
 			switch kind {
 			case jobs.KindSnapshot:
-				j, err = e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, RetentionInDays: 2, IdempotencyKey: key()})
+				j, err = crashing.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, RetentionInDays: 2, IdempotencyKey: key()})
 			case jobs.KindExport:
-				j, err = e.svc.ExportSnapshot(ctx, ada, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster, SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: key()})
+				j, err = crashing.ExportSnapshot(ctx, ada, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster, SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: key()})
 			case jobs.KindIngestion:
-				j, err = e.svc.TriggerIngestion(ctx, ada, origin, jobs.IngestionRequest{ProjectID: project, PipelineName: atlassim.FixturePipelineName, SnapshotID: atlassim.FixtureSnapshotID, IdempotencyKey: key()})
+				j, err = crashing.TriggerIngestion(ctx, ada, origin, jobs.IngestionRequest{ProjectID: project, PipelineName: atlassim.FixturePipelineName, SnapshotID: atlassim.FixtureSnapshotID, IdempotencyKey: key()})
 			}
 			if !errors.Is(err, crash) {
 				t.Fatalf("crash not injected: %v", err)
 			}
-			e.svc.SetCrashHook(nil)
 			if got := e.job(t, j.ID); got.State != jobs.StateRequested || got.AtlasID != "" {
 				t.Fatalf("after the crash: %+v", got)
 			}
@@ -211,7 +215,7 @@ func TestPreflightRefusals(t *testing.T) {
 	var refused *jobs.RefusedError
 	// Backup off.
 	_, err := e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: atlassim.FixtureNoBackupCluster, RetentionInDays: 1, IdempotencyKey: key()})
-	if !errors.As(err, &refused) || !strings.Contains(refused.Msg, "backup") {
+	if !errors.As(err, &refused) || !strings.Contains(refused.Msg, "Backup is off") {
 		t.Errorf("backup off: %v", err)
 	}
 	// A second snapshot while one is in flight.
@@ -220,8 +224,9 @@ func TestPreflightRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, RetentionInDays: 1, IdempotencyKey: key()})
-	if !errors.As(err, &refused) || !strings.Contains(refused.Msg, "already") {
-		t.Errorf("second snapshot: %v", err)
+	// The page's rule (SnapshotBlocked), naming the job to follow instead.
+	if !errors.As(err, &refused) || !strings.Contains(refused.Msg, "still in progress") || refused.JobID != first.ID {
+		t.Errorf("second snapshot: %v (job %q, want %q)", err, refused.JobID, first.ID)
 	}
 	// Export of a snapshot still in progress.
 	_, err = e.svc.ExportSnapshot(ctx, ada, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster, SnapshotID: first.AtlasID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: key()})
@@ -275,7 +280,7 @@ func TestAtlasRefusalRecordedWithErrorCode(t *testing.T) {
 }
 
 func TestValidationAndDenial(t *testing.T) {
-	e := newEnv(t, atlassim.Config{}, denyAll{})
+	e := newEnv(t, atlassim.Config{}, identitytest.DenyAll{})
 	ctx := context.Background()
 	var ve *jobs.ValidationError
 	for _, r := range []jobs.TakeSnapshotRequest{
@@ -319,5 +324,74 @@ func TestPipelinesRetiredLeavesSnapshotsAndExportsWorking(t *testing.T) {
 	e.pollUntilEnded(t, 2*time.Minute)
 	if e.job(t, snap.ID).State != jobs.StateSucceeded || e.job(t, exp.ID).State != jobs.StateSucceeded {
 		t.Error("snapshot or export did not succeed with pipelines retired")
+	}
+}
+
+// TestServiceKeepsTheFormsLimits: the service refuses exactly what the form
+// refuses (one limit everywhere, internal/rules), naming the form's fields,
+// so an API caller gets the message a person sees beside the field.
+func TestServiceKeepsTheFormsLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, atlassim.Config{}, nil)
+	ctx := context.Background()
+	fields := func(err error) rules.Errors {
+		t.Helper()
+		var ve *jobs.ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("err = %v, want a ValidationError", err)
+		}
+		return ve.Fields
+	}
+	long := strings.Repeat("é", rules.MaxDescriptionLen+1)
+	_, err := e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, Description: long, RetentionInDays: 1, IdempotencyKey: key()})
+	if msg := fields(err)[rules.FieldDescription]; msg != rules.CheckDescription(long) || msg == "" {
+		t.Errorf("description of %d characters: %q, want the form's message", rules.MaxDescriptionLen+1, msg)
+	}
+	_, err = e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, RetentionInDays: rules.MaxRetentionDays + 1, IdempotencyKey: key()})
+	if fields(err)[rules.FieldRetentionInDays] == "" {
+		t.Errorf("retention over %d days accepted", rules.MaxRetentionDays)
+	}
+	var many []atlas.Label
+	for i := range rules.MaxCustomData + 1 {
+		many = append(many, atlas.Label{Key: fmt.Sprintf("k%d", i), Value: "v"})
+	}
+	exp := jobs.ExportRequest{ProjectID: project, ClusterName: cluster, SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, CustomData: many, IdempotencyKey: key()}
+	_, err = e.svc.ExportSnapshot(ctx, ada, origin, exp)
+	if fields(err)[rules.FieldCustomData] != rules.TooManyCustomData {
+		t.Errorf("%d custom data pairs: %v", len(many), err)
+	}
+	exp.CustomData, exp.IdempotencyKey = []atlas.Label{{Key: "ok", Value: "v"}, {Key: "team", Value: strings.Repeat("v", rules.MaxCustomValueLen+1)}}, key()
+	_, err = e.svc.ExportSnapshot(ctx, ada, origin, exp)
+	if fields(err)[rules.CustomValueField(1)] == "" {
+		t.Errorf("a value of %d characters: %v, want an error on row 2's value", rules.MaxCustomValueLen+1, err)
+	}
+	if len(e.sim.Calls()) != 0 {
+		t.Errorf("Atlas was called: %v", e.sim.Calls())
+	}
+	// At the limit, it goes through.
+	j, err := e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster,
+		Description: strings.Repeat("é", rules.MaxDescriptionLen), RetentionInDays: rules.MaxRetentionDays, IdempotencyKey: key()})
+	if err != nil || j.Params["description"] != strings.Repeat("é", rules.MaxDescriptionLen) {
+		t.Fatalf("description at the limit: %v, %v", j.Params["description"], err)
+	}
+}
+
+// TestKindsAndStatesAreTheFilters: the job filters offer exactly the kinds
+// and states the engine stores.
+func TestKindsAndStatesAreTheFilters(t *testing.T) {
+	var kinds, states []string
+	for _, k := range jobs.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	for _, s := range jobs.States {
+		states = append(states, string(s))
+	}
+	slices.Sort(kinds)
+	slices.Sort(states)
+	if want := slices.Sorted(slices.Values(rules.JobKinds)); !slices.Equal(kinds, want) {
+		t.Errorf("jobs.Kinds %v, rules.JobKinds %v", kinds, want)
+	}
+	if want := slices.Sorted(slices.Values(rules.JobStates)); !slices.Equal(states, want) {
+		t.Errorf("jobs.States %v, rules.JobStates %v", states, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // preflightTimeout bounds the Atlas calls of one preflight: a person waits
@@ -14,8 +15,8 @@ import (
 const preflightTimeout = 30 * time.Second
 
 // preflightSnapshot refuses, before Atlas is called, a snapshot Atlas would
-// refuse or that would surprise: a cluster not IDLE, backups off, or an
-// on-demand snapshot already queued or in progress.
+// refuse or that would surprise, by the rule the cluster page shows
+// (SnapshotBlocked).
 func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) (atlas.Cluster, error) {
 	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
 	defer cancel()
@@ -24,20 +25,18 @@ func (s *Service) preflightSnapshot(ctx context.Context, r TakeSnapshotRequest) 
 		return cl, err
 	}
 	s.clusterTypes.put(r.ProjectID+"/"+r.ClusterName, cl.ClusterType)
-	switch {
-	case !cl.BackupEnabled:
-		return cl, &RefusedError{Msg: fmt.Sprintf("Cluster %s has cloud backup turned off, so Atlas cannot snapshot it.", cl.Name)}
-	case cl.StateName != atlas.ClusterIdle:
-		return cl, &RefusedError{Msg: fmt.Sprintf("Cluster %s is %s; snapshots can be taken only while it is IDLE.", cl.Name, cl.StateName)}
+	var snaps []atlas.Snapshot
+	if cl.BackupEnabled {
+		if snaps, err = s.atlas.Snapshots.ForCluster(ctx, r.ProjectID, r.ClusterName, cl.ClusterType); err != nil {
+			return cl, err
+		}
 	}
-	snaps, err := s.atlas.Snapshots.ForCluster(ctx, r.ProjectID, r.ClusterName, cl.ClusterType)
+	inFlight, _, err := s.store.List(ctx, Filter{Kind: KindSnapshot, ProjectID: r.ProjectID, Target: r.ClusterName, InFlight: true}, 1, 10)
 	if err != nil {
 		return cl, err
 	}
-	for _, sn := range snaps {
-		if sn.SnapshotType == atlas.SnapshotOnDemand && sn.InFlight() {
-			return cl, &RefusedError{Msg: fmt.Sprintf("An on-demand snapshot of %s is already %s in Atlas (%s); wait for it to finish.", cl.Name, sn.Status, sn.ID)}
-		}
+	if b, blocked := SnapshotBlocked(cl, snaps, inFlight); blocked {
+		return cl, &RefusedError{Msg: b.Reason, JobID: b.JobID}
 	}
 	return cl, nil
 }
@@ -138,7 +137,7 @@ func (s *Service) ingestible(ctx context.Context, r IngestionRequest, p atlas.Pi
 			break
 		}
 	}
-	return &ValidationError{Field: "snapshotId", Msg: fmt.Sprintf(
+	return &ValidationError{Fields: rules.Errors{rules.FieldSnapshotID: fmt.Sprintf(
 		"Pipeline %s ingests completed snapshots of cluster %s only, and snapshot %s is not one of them. Choose a snapshot of %s.",
-		p.Name, p.Source.ClusterName, r.SnapshotID, p.Source.ClusterName)}
+		p.Name, p.Source.ClusterName, r.SnapshotID, p.Source.ClusterName)}}
 }

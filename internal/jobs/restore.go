@@ -14,6 +14,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Parameters a restore job records, so its pages say in words what it
@@ -35,10 +36,10 @@ type RestorePolicy interface {
 	RestoreOntoItself(project string) bool
 }
 
-// SetRestorePolicy sets the rules guarding restores. Without one, automated
-// and point-in-time restores need approval and no cluster is restored onto
-// itself.
-func (s *Service) SetRestorePolicy(p RestorePolicy) { s.restores = p }
+// WithRestorePolicy sets the rules guarding restores. Without one,
+// automated and point-in-time restores need approval and no cluster is
+// restored onto itself.
+func WithRestorePolicy(p RestorePolicy) Option { return func(s *Service) { s.restores = p } }
 
 type defaultRestorePolicy struct{}
 
@@ -71,35 +72,25 @@ type RestoreRequest struct {
 	IdempotencyKey    string
 }
 
-// Form field names of a restore, used in validation errors.
-const (
-	FieldDeliveryType  = "deliveryType"
-	FieldTarget        = "target"
-	FieldPointInTime   = "pointInTime"
-	FieldConfirmName   = "confirmName"
-	FieldSnapshotID    = "snapshotId"
-	FieldIdempotencyID = "idempotency_key"
-)
-
 func (r RestoreRequest) check() error {
-	err := firstErr(validProject(r.ProjectID), validCluster(r.ClusterName), validKey(r.IdempotencyKey))
+	errs := rules.Errors{}
+	checkProject(errs, r.ProjectID)
+	checkCluster(errs, r.ClusterName)
+	checkKey(errs, r.IdempotencyKey)
 	switch {
-	case err != nil:
-		return err
 	case !r.DeliveryType.Valid():
-		return &ValidationError{Field: FieldDeliveryType, Msg: "choose how to restore: onto a cluster, as download links, or to a point in time"}
-	case r.DeliveryType != atlas.DeliveryPointInTime && !atlas.ValidID(r.SnapshotID):
-		return &ValidationError{Field: FieldSnapshotID, Msg: "choose a completed snapshot to restore"}
+		errs.Add(rules.FieldDeliveryType, "Choose how to restore: onto a cluster, as download links, or to a point in time.")
+	case r.DeliveryType != atlas.DeliveryPointInTime && !rules.ValidSnapshotID(r.SnapshotID):
+		errs.Add(rules.FieldSnapshotID, "Choose a completed snapshot to restore.")
 	case r.DeliveryType == atlas.DeliveryPointInTime && r.PointInTime.IsZero():
-		return &ValidationError{Field: FieldPointInTime, Msg: "choose the moment to restore to"}
+		errs.Add(rules.FieldPointInTime, "Choose the moment to restore to.")
 	case !r.DeliveryType.ReplacesTarget():
-		return nil
-	case !atlas.ValidID(r.TargetProjectID) || !atlas.ValidClusterName(r.TargetClusterName):
-		return &ValidationError{Field: FieldTarget, Msg: "choose the cluster whose data the restore replaces"}
+	case !rules.ValidGroupID(r.TargetProjectID) || !rules.ValidClusterName(r.TargetClusterName):
+		errs.Add(rules.FieldTarget, "Choose the cluster whose data the restore replaces.")
 	case strings.TrimSpace(r.ConfirmName) != r.TargetClusterName:
-		return &ValidationError{Field: FieldConfirmName, Msg: fmt.Sprintf("type %s, the name of the cluster whose data will be replaced, to confirm", r.TargetClusterName)}
+		errs.Add(rules.FieldConfirmName, fmt.Sprintf("Type %s, the name of the cluster whose data will be replaced, to confirm.", r.TargetClusterName))
 	}
-	return nil
+	return invalid(errs)
 }
 
 // restoreTarget is the audit target of a restore: the source cluster and

@@ -12,6 +12,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/policy"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 const (
@@ -49,10 +50,7 @@ func restoreEnv(t *testing.T, extra string) *env {
 		t.Fatal(err)
 	}
 	rules := policy.Fixed(p)
-	e := newEnv(t, atlassim.Config{}, rules)
-	e.svc.SetApprovals(rules)
-	e.svc.SetRestorePolicy(rules)
-	return e
+	return newEnv(t, atlassim.Config{}, rules, jobs.WithApprovals(rules), jobs.WithRestorePolicy(rules))
 }
 
 func automated(target string) jobs.RestoreRequest {
@@ -138,7 +136,7 @@ func TestRestoreRefusals(t *testing.T) {
 	wrong := automated(scratch)
 	wrong.ConfirmName = "payments-scratc"
 	var ve *jobs.ValidationError
-	if _, err := e.svc.Restore(ctx, bothOps, origin, wrong); !errors.As(err, &ve) || ve.Field != jobs.FieldConfirmName {
+	if _, err := e.svc.Restore(ctx, bothOps, origin, wrong); !errors.As(err, &ve) || ve.Fields[rules.FieldConfirmName] == "" {
 		t.Errorf("wrong typed name: %v", err)
 	}
 
@@ -283,7 +281,7 @@ func TestRestoreCrashReconciledWithoutDuplicate(t *testing.T) {
 	e := restoreEnv(t, "restores:\n  - project: \"*\"\n    approval: []\n")
 	ctx := context.Background()
 	crash := errors.New("process died")
-	e.svc.SetCrashHook(func(jobs.Job) error { return crash })
+	e.hook.Set(func(jobs.Job) error { return crash })
 	auto, err := e.svc.Restore(ctx, payOps, origin, automated(scratch))
 	if !errors.Is(err, crash) {
 		t.Fatalf("crash not injected: %v", err)
@@ -297,7 +295,7 @@ func TestRestoreCrashReconciledWithoutDuplicate(t *testing.T) {
 		return j
 	}
 	d1, d2 := dl(), dl()
-	e.svc.SetCrashHook(nil)
+	e.hook.Set(nil)
 	if _, err := e.pool.Exec(ctx, `UPDATE jobs SET created_at = created_at - interval '4 minutes', updated_at = updated_at - interval '4 minutes'`); err != nil {
 		t.Fatal(err)
 	}

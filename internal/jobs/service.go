@@ -10,15 +10,14 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Keys Snapdesk writes into Atlas so every Atlas object it creates names
@@ -36,15 +35,6 @@ const (
 	ParamSnapshotTakenAt = "snapshotTakenAt"
 )
 
-// Limits on what people may ask for.
-const (
-	MaxDescription   = 500
-	MaxRetentionDays = 3650
-	MaxCustomData    = 20
-	MaxCustomKey     = 64
-	MaxCustomValue   = 256
-)
-
 // Service is what the web handlers call to act on Atlas.
 type Service struct {
 	store *Store
@@ -59,7 +49,7 @@ type Service struct {
 	restores RestorePolicy
 
 	// afterAtlasCall, when set, runs between the Atlas call and the second
-	// write; tests use it to simulate a crash there.
+	// write (WithAfterAtlasCall).
 	afterAtlasCall func(j Job) error
 
 	// owed holds Atlas answers this process could not write while the
@@ -71,20 +61,29 @@ type Service struct {
 	buckets      ttlCache[atlas.ExportBucket]
 }
 
-// SetCrashHook makes the service stop between the Atlas call and recording
-// its answer, as a crash would, whenever hook returns an error. For tests.
-func (s *Service) SetCrashHook(hook func(j Job) error) { s.afterAtlasCall = hook }
+// Option configures a Service at construction.
+type Option func(*Service)
 
-// NewService builds the service.
-func NewService(store *Store, client *atlas.Client, authz identity.Authorizer, log *slog.Logger) *Service {
-	return &Service{store: store, atlas: client, authz: authz, log: log, now: time.Now}
+// WithApprovals makes exports of the projects a asks for wait for a
+// second person's approval.
+func WithApprovals(a Approvals) Option { return func(s *Service) { s.approvals = a } }
+
+// WithAfterAtlasCall runs hook between the Atlas call and recording its
+// answer; when it returns an error the service stops there, as a crash
+// would. Tests of recovery use it.
+func WithAfterAtlasCall(hook func(j Job) error) Option {
+	return func(s *Service) { s.afterAtlasCall = hook }
 }
 
-// Store is the service's store.
-func (s *Service) Store() *Store { return s.store }
-
-// Atlas is the service's Atlas client.
-func (s *Service) Atlas() *atlas.Client { return s.atlas }
+// NewService builds the service over its store, the Atlas client and the
+// authorizer every action is checked with.
+func NewService(store *Store, client *atlas.Client, authz identity.Authorizer, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{store: store, atlas: client, authz: authz, log: log, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // ViewJob returns job id if u may view its project, and a
 // *identity.DeniedError (wrapped with nothing) otherwise.
@@ -99,21 +98,12 @@ func (s *Service) ViewJob(ctx context.Context, u identity.User, id string) (Job,
 	return j, nil
 }
 
-// Authorizer is the service's authorizer.
-func (s *Service) Authorizer() identity.Authorizer { return s.authz }
-
-// ValidationError is a form field a person must correct.
-type ValidationError struct {
-	Field string
-	Msg   string
-}
-
-func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
-
 // RefusedError is an action refused before Atlas was called, with the
 // reason in words (a snapshot already running, a cluster not ready...).
 type RefusedError struct {
 	Msg string
+	// JobID is Snapdesk's job to follow instead, "" when none.
+	JobID string
 }
 
 func (e *RefusedError) Error() string { return e.Msg }
@@ -162,35 +152,10 @@ type IngestionRequest struct {
 	IdempotencyKey string
 }
 
-// ExpiresAt is when a snapshot taken now with this retention will expire.
-func ExpiresAt(now time.Time, retentionDays int) time.Time {
-	return now.Add(time.Duration(retentionDays) * 24 * time.Hour)
-}
-
-func validKey(k string) error {
-	if _, err := uuid.Parse(k); err != nil {
-		return &ValidationError{Field: "idempotency_key", Msg: "missing or malformed; reload the form and submit again"}
-	}
-	return nil
-}
-
-func validProject(id string) error {
-	if !atlas.ValidID(id) {
-		return &ValidationError{Field: "groupId", Msg: "must be a 24-character Atlas project id"}
-	}
-	return nil
-}
-
 // TakeSnapshot records a snapshot job, then asks Atlas for it.
 func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r TakeSnapshotRequest) (Job, error) {
-	if err := firstErr(validProject(r.ProjectID), validCluster(r.ClusterName), validKey(r.IdempotencyKey)); err != nil {
+	if err := r.check(); err != nil {
 		return Job{}, err
-	}
-	switch {
-	case utf8.RuneCountInString(r.Description) > MaxDescription:
-		return Job{}, &ValidationError{Field: "description", Msg: fmt.Sprintf("at most %d characters", MaxDescription)}
-	case r.RetentionInDays < 1 || r.RetentionInDays > MaxRetentionDays:
-		return Job{}, &ValidationError{Field: "retentionInDays", Msg: fmt.Sprintf("choose how many days to keep the snapshot: 1 to %d", MaxRetentionDays)}
 	}
 	target := audit.Target{ProjectID: r.ProjectID, ClusterName: r.ClusterName}
 	params := map[string]any{"description": r.Description, "retentionInDays": r.RetentionInDays}
@@ -206,7 +171,7 @@ func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r
 		return Job{}, s.refuse(ctx, u, o, "snapshot.take", target, params, err)
 	}
 	params["clusterType"] = string(cluster.ClusterType)
-	params["expiresAt"] = ExpiresAt(s.now(), r.RetentionInDays).UTC().Format(time.RFC3339)
+	params["expiresAt"] = rules.ExpiresAt(s.now(), r.RetentionInDays).Format(time.RFC3339)
 	j := Job{Kind: KindSnapshot, ProjectID: r.ProjectID, ClusterName: r.ClusterName, Params: params, RequestedBy: requester(u), IdempotencyKey: r.IdempotencyKey, RequestFingerprint: fp}
 	return s.submit(ctx, u, o, "snapshot.take", j, func(ctx context.Context, j Job) (Change, error) {
 		desc := strings.TrimSpace(r.Description)
@@ -224,17 +189,7 @@ func (s *Service) TakeSnapshot(ctx context.Context, u identity.User, o Origin, r
 
 // ExportSnapshot records an export job, then asks Atlas for it.
 func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin, r ExportRequest) (Job, error) {
-	err := firstErr(validProject(r.ProjectID), validCluster(r.ClusterName), validKey(r.IdempotencyKey))
-	if err == nil && !atlas.ValidID(r.SnapshotID) {
-		err = &ValidationError{Field: "snapshotId", Msg: "choose a snapshot"}
-	}
-	if err == nil && !atlas.ValidID(r.ExportBucketID) {
-		err = &ValidationError{Field: "exportBucketId", Msg: "choose an export bucket"}
-	}
-	if err == nil {
-		err = validCustomData(r.CustomData)
-	}
-	if err != nil {
+	if err := r.check(); err != nil {
 		return Job{}, err
 	}
 	target := audit.Target{ProjectID: r.ProjectID, ClusterName: r.ClusterName, SnapshotID: r.SnapshotID}
@@ -268,21 +223,7 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 
 // TriggerIngestion records an ingestion job, then asks Atlas for the run.
 func (s *Service) TriggerIngestion(ctx context.Context, u identity.User, o Origin, r IngestionRequest) (Job, error) {
-	err := firstErr(validProject(r.ProjectID), validKey(r.IdempotencyKey))
-	if err == nil && !atlas.ValidPipelineName(r.PipelineName) {
-		err = &ValidationError{Field: "pipelineName", Msg: "not a valid pipeline name"}
-	}
-	if err == nil && !atlas.ValidID(r.SnapshotID) {
-		err = &ValidationError{Field: "snapshotId", Msg: "choose a snapshot"}
-	}
-	if err == nil && r.RetentionUnit != "" {
-		if r.RetentionUnit != atlas.RetentionDays && r.RetentionUnit != atlas.RetentionWeeks && r.RetentionUnit != atlas.RetentionMonths {
-			err = &ValidationError{Field: "retentionUnit", Msg: "choose days, weeks or months"}
-		} else if r.RetentionValue < 1 || r.RetentionValue > 3650 {
-			err = &ValidationError{Field: "retentionValue", Msg: "must be between 1 and 3650"}
-		}
-	}
-	if err != nil {
+	if err := r.check(); err != nil {
 		return Job{}, err
 	}
 	target := audit.Target{ProjectID: r.ProjectID, PipelineName: r.PipelineName, SnapshotID: r.SnapshotID}
@@ -322,7 +263,7 @@ func (s *Service) begin(ctx context.Context, u identity.User, o Origin, action s
 	}
 	if j, err := s.store.ByIdempotencyKey(ctx, key); err == nil {
 		if j.RequestedBy.Subject != u.Subject {
-			return Job{}, true, &ValidationError{Field: "idempotency_key", Msg: "already used; reload the form"}
+			return Job{}, true, &ValidationError{Fields: rules.Errors{rules.FieldIdempotencyKey: "This form was already used. Reload the page and try again."}}
 		}
 		if j.RequestFingerprint != fp {
 			return Job{}, true, s.refuse(ctx, u, o, action, t, params, keyReused(j))
@@ -486,41 +427,4 @@ func who(u identity.User) string {
 		return u.Email
 	}
 	return u.Subject
-}
-
-func validCluster(name string) error {
-	if !atlas.ValidClusterName(name) {
-		return &ValidationError{Field: "clusterName", Msg: "not a valid cluster name"}
-	}
-	return nil
-}
-
-func validCustomData(labels []atlas.Label) error {
-	if len(labels) > MaxCustomData {
-		return &ValidationError{Field: "customData", Msg: fmt.Sprintf("at most %d entries", MaxCustomData)}
-	}
-	seen := map[string]bool{}
-	for _, l := range labels {
-		switch {
-		case l.Key == "" || utf8.RuneCountInString(l.Key) > MaxCustomKey:
-			return &ValidationError{Field: "customData", Msg: fmt.Sprintf("keys must be 1 to %d characters", MaxCustomKey)}
-		case strings.HasPrefix(l.Key, "snapdesk."):
-			return &ValidationError{Field: "customData", Msg: `keys starting with "snapdesk." are reserved`}
-		case seen[l.Key]:
-			return &ValidationError{Field: "customData", Msg: "key " + l.Key + " appears twice"}
-		case utf8.RuneCountInString(l.Value) > MaxCustomValue:
-			return &ValidationError{Field: "customData", Msg: fmt.Sprintf("values must be at most %d characters", MaxCustomValue)}
-		}
-		seen[l.Key] = true
-	}
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/jobs/jobstest"
 )
@@ -51,7 +51,7 @@ func BenchmarkSubmissionsUnderRateLimit(b *testing.B) {
 		b.Fatal(err)
 	}
 	pool := dbtest.New(b)
-	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := jobs.NewService(jobs.NewStore(pool), client, identitytest.AllowAll{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	buckets := []string{atlassim.FixtureAWSBucketID, atlassim.FixtureAzureBucketID, atlassim.FixtureGCPBucketID}
 
 	var took []time.Duration

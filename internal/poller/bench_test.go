@@ -20,7 +20,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/poller"
@@ -59,10 +59,11 @@ func BenchmarkPollCycle5000(b *testing.B) {
 	pool := dbtest.New(b)
 	insertJobs(b, pool, jobRows)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := jobs.NewService(jobs.NewStore(pool), client, identity.AllowAll{}, log)
+	store := jobs.NewStore(pool)
+	svc := jobs.NewService(store, client, identitytest.AllowAll{}, log)
 	cfg := poller.DefaultConfig()
 	cfg.Concurrency = 8
-	p := poller.New(cfg, svc, metrics.New(), log)
+	p := poller.New(cfg, svc, store, client, metrics.New(), log)
 
 	var latencies []time.Duration
 	var calls, cycles int

@@ -91,8 +91,9 @@ type targetKey struct {
 	pipeline        bool
 }
 
-// New builds a poller over the jobs service.
-func New(cfg Config, svc *jobs.Service, m *metrics.Metrics, log *slog.Logger) *Poller {
+// New builds a poller over the jobs service (for reconciliation), the
+// store it leases jobs from and the Atlas client it reads them with.
+func New(cfg Config, svc *jobs.Service, store *jobs.Store, client *atlas.Client, m *metrics.Metrics, log *slog.Logger) *Poller {
 	def := DefaultConfig()
 	if cfg.Lease <= 0 {
 		cfg.Lease = def.Lease
@@ -103,7 +104,7 @@ func New(cfg Config, svc *jobs.Service, m *metrics.Metrics, log *slog.Logger) *P
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = def.WriteTimeout
 	}
-	return &Poller{cfg: cfg, svc: svc, store: svc.Store(), atlas: svc.Atlas(), log: log, metrics: m,
+	return &Poller{cfg: cfg, svc: svc, store: store, atlas: client, log: log, metrics: m,
 		sem: make(chan struct{}, max(cfg.Concurrency, 1)), inflight: map[targetKey]bool{}}
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
-	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/jobs/jobstest"
 	"github.com/snapdesk/snapdesk/internal/metrics"
@@ -36,7 +36,7 @@ func testConfig() poller.Config {
 }
 
 func newPoller(e *jobstest.Env, cfg poller.Config) *poller.Poller {
-	return poller.New(cfg, e.Svc, metrics.New(), e.Log)
+	return poller.New(cfg, e.Svc, e.Store, e.Client, metrics.New(), e.Log)
 }
 
 // pollUntilEnded advances Atlas's clock and runs poll cycles until every
@@ -284,7 +284,8 @@ func TestLatePollerWritesNothing(t *testing.T) {
 	}
 	slowCfg := testConfig()
 	slowCfg.CallTimeout = time.Minute
-	slow := poller.New(slowCfg, jobs.NewService(jobs.NewStore(e.Pool), slowClient, identity.AllowAll{}, e.Log), metrics.New(), e.Log)
+	slowStore := jobs.NewStore(e.Pool)
+	slow := poller.New(slowCfg, jobs.NewService(slowStore, slowClient, identitytest.AllowAll{}, e.Log), slowStore, slowClient, metrics.New(), e.Log)
 
 	e.Clock.Advance(time.Minute)
 	e.MakeDue(t)

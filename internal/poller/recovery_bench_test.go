@@ -26,14 +26,14 @@ func BenchmarkRecoveryAfterCrash(b *testing.B) {
 		e := jobstest.New(b, jobstest.Options{Process: true, RealSleep: true})
 		ctx := context.Background()
 		crash := errors.New("process died")
-		e.Svc.SetCrashHook(func(jobs.Job) error { return crash })
+		e.Hook.Set(func(jobs.Job) error { return crash })
 		j, err := e.Svc.TakeSnapshot(ctx, jobstest.Ada, jobstest.Origin, jobs.TakeSnapshotRequest{ProjectID: jobstest.Project, ClusterName: jobstest.Cluster, RetentionInDays: 1, IdempotencyKey: jobstest.Key()})
 		if !errors.Is(err, crash) {
 			b.Fatalf("crash not injected: %v", err)
 		}
 		crashedAt := time.Now()
 		// Another replica, already running.
-		other := poller.New(poller.DefaultConfig(), jobs.NewService(jobs.NewStore(e.Pool), e.Client, nil, e.Log), metrics.New(), e.Log)
+		other := poller.New(poller.DefaultConfig(), jobs.NewService(e.Store, e.Client, nil, e.Log), e.Store, e.Client, metrics.New(), e.Log)
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { other.Run(runCtx); close(done) }()
@@ -73,14 +73,14 @@ func BenchmarkRecoveryAfterPostgresOutage(b *testing.B) {
 		if err := e.Sim.SetFaults(atlassim.Faults{Latency: 300 * time.Millisecond}); err != nil {
 			b.Fatal(err)
 		}
-		p := poller.New(poller.DefaultConfig(), e.Svc, metrics.New(), e.Log)
+		p := poller.New(poller.DefaultConfig(), e.Svc, e.Store, e.Client, metrics.New(), e.Log)
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { p.Run(runCtx); close(done) }()
 		time.Sleep(2500 * time.Millisecond) // the poller is busy with Atlas
 
 		// Postgres goes away just after Atlas took an ingestion.
-		e.Svc.SetCrashHook(func(jobs.Job) error { link.Cut(); return nil })
+		e.Hook.Set(func(jobs.Job) error { link.Cut(); return nil })
 		_, err = e.Svc.TriggerIngestion(ctx, jobstest.Ada, jobstest.Origin, jobs.IngestionRequest{ProjectID: jobstest.Project,
 			PipelineName: atlassim.FixturePipelineName, SnapshotID: atlassim.FixtureSnapshotID, IdempotencyKey: jobstest.Key()})
 		var nr *jobs.NotRecordedError

@@ -3,7 +3,7 @@ package views
 import (
 	"github.com/a-h/templ"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // liveAttrs make an element follow the job's event "job-<id><suffix>",
@@ -17,7 +17,7 @@ func liveAttrs(j Job, suffix string) templ.Attributes {
 }
 
 // fieldAttrs link a field to its hint and error.
-func fieldAttrs(formID, field string, errs form.Errors, hasHint bool) templ.Attributes {
+func fieldAttrs(formID, field string, errs rules.Errors, hasHint bool) templ.Attributes {
 	a := templ.Attributes{}
 	if d := describedBy(formID, field, errs, hasHint); d != "" {
 		a["aria-describedby"] = d

@@ -18,7 +18,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/assets"
 	"github.com/snapdesk/snapdesk/internal/browsertest"
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // fakeApp serves the cluster page and answers its forms and event stream
@@ -39,25 +39,33 @@ func (a *fakeApp) handler(t *testing.T) http.Handler {
 	page := func(w http.ResponseWriter, r *http.Request) {
 		v := clusterView()
 		v.Jobs, v.Snapshots = nil, nil
-		v.TakeSnapshot.Now = time.Now()
+		v.TakeSnapshot.Expiry = ExpiryPreview{}
 		write(t, w, http.StatusOK, ClusterPage(v))
 	}
 	mux.HandleFunc("GET /{$}", page)
 	mux.HandleFunc("GET "+SnapshotExpiryURL, func(w http.ResponseWriter, r *http.Request) {
-		write(t, w, http.StatusOK, SnapshotExpiry(t0, r.URL.Query().Get(form.FieldRetentionInDays)))
+		write(t, w, http.StatusOK, SnapshotExpiry(testExpiry(r.URL.Query().Get(rules.FieldRetentionInDays))))
 	})
 	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			t.Error(err)
 		}
-		key := r.PostForm.Get(form.FieldIdempotencyKey)
-		t.Logf("POST key=%s retention=%q", key, r.PostForm.Get(form.FieldRetentionInDays))
-		fresh := SnapshotForm{FormCommon: FormCommon{CSRFToken: "t"}, ProjectID: groupID, ClusterName: "Cluster0", Now: t0}
-		s, errs := form.ParseTakeSnapshot(r.PostForm)
-		if errs != nil {
+		key := r.PostForm.Get(rules.FieldIdempotencyKey)
+		t.Logf("POST key=%s retention=%q", key, r.PostForm.Get(rules.FieldRetentionInDays))
+		fresh := SnapshotForm{FormCommon: FormCommon{CSRFToken: "t", IdempotencyKey: rules.NewIdempotencyKey()}, ProjectID: groupID, ClusterName: "Cluster0"}
+		description, retention := r.PostForm.Get(rules.FieldDescription), r.PostForm.Get(rules.FieldRetentionInDays)
+		errs := rules.Errors{}
+		if msg := rules.CheckDescription(description); msg != "" {
+			errs.Add(rules.FieldDescription, msg)
+		}
+		if testExpiry(retention).ExpiresAt.IsZero() {
+			errs.Add(rules.FieldRetentionInDays, rules.RetentionDaysMessage)
+		}
+		if len(errs) > 0 {
 			f := fresh
 			f.IdempotencyKey, f.Errors = key, errs
-			f.Description, f.RetentionInDays = s.Description, r.PostForm.Get(form.FieldRetentionInDays)
+			f.Description, f.RetentionInDays = description, retention
+			f.Expiry = testExpiry(retention)
 			write(t, w, http.StatusUnprocessableEntity, TakeSnapshot(f))
 			return
 		}
@@ -225,7 +233,7 @@ func TestClusterPageInBrowser(t *testing.T) {
 	if posts != 1 || distinct != 1 {
 		t.Errorf("double click: %d posts with the form's key, %d keys in all; want one post", posts, distinct)
 	}
-	if !strings.Contains(flash, "Snapshot requested.") || keyAfter == keyBefore || !form.ValidJobID(keyAfter) || !emptyHidden {
+	if !strings.Contains(flash, "Snapshot requested.") || keyAfter == keyBefore || !rules.ValidJobID(keyAfter) || !emptyHidden {
 		t.Errorf("flash %q, key %q → %q, empty note hidden %v", flash, keyBefore, keyAfter, emptyHidden)
 	}
 
@@ -305,4 +313,13 @@ func (l *consoleLog) list() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.errs...)
+}
+
+// testExpiry is the preview a handler gives for raw days typed, from t0.
+func testExpiry(raw string) ExpiryPreview {
+	days, err := strconv.Atoi(raw)
+	if err != nil || rules.CheckRetentionDays(days) != "" {
+		return ExpiryPreview{Typed: raw != ""}
+	}
+	return ExpiryPreview{ExpiresAt: rules.ExpiresAt(t0, days), Typed: true}
 }

@@ -11,12 +11,12 @@ import (
 )
 
 // The server-sent event names a job's live elements follow. The events
-// endpoint (EventsURL, query form.Live) sends, for each change to a
+// endpoint (EventsURL, query rules.Live) sends, for each change to a
 // followed job:
 //
 //	RowEvent(id)      with JobCells(job)            (rows: JobRow and job tables)
 //	BadgeEvent(id)    with JobBadge(job)            (badges beside snapshots, runs, lineage)
-//	DetailEvent(id)   with JobLive(detail)          (only when form.Live.Detail is id)
+//	DetailEvent(id)   with JobLive(detail)          (only when rules.Live.Detail is id)
 //	SnapshotEvent(id) with SnapshotStatus(snapshot) (snapshot jobs Atlas has answered:
 //	                                                 the status cell of the snapshot's row)
 //	RunEvent(id)      with RunStatus(run)           (ingestion jobs Atlas has answered:

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -321,7 +321,7 @@ func hintID(formID, field string) string { return fieldID(formID, field) + "-hin
 
 // describedBy lists the ids describing a field: its hint (when it has one)
 // and its error (when there is one).
-func describedBy(formID, field string, errs form.Errors, hasHint bool) string {
+func describedBy(formID, field string, errs rules.Errors, hasHint bool) string {
 	var ids []string
 	if hasHint {
 		ids = append(ids, hintID(formID, field))
@@ -332,48 +332,23 @@ func describedBy(formID, field string, errs form.Errors, hasHint bool) string {
 	return strings.Join(ids, " ")
 }
 
-func invalid(errs form.Errors, field string) string {
+func invalid(errs rules.Errors, field string) string {
 	if errs[field] != "" {
 		return "true"
 	}
 	return "false"
 }
 
-// keyOr is the form's idempotency key, or a fresh one.
-func keyOr(key string) string {
-	if key != "" {
-		return key
-	}
-	return form.NewIdempotencyKey()
-}
-
-func withCSRF(c FormCommon, token string) FormCommon {
-	if c.CSRFToken == "" {
-		c.CSRFToken = token
-	}
-	return c
-}
-
 // customRows pads the typed rows with blank ones: two more than typed,
-// at least three, at most form.MaxCustomData (or as many as typed).
-func customRows(rows []form.KeyValue) []form.KeyValue {
+// at least three, at most rules.MaxCustomData (or as many as typed).
+func customRows(rows []rules.KeyValue) []rules.KeyValue {
 	n := max(len(rows)+2, 3)
-	n = min(n, max(form.MaxCustomData, len(rows)))
+	n = min(n, max(rules.MaxCustomData, len(rows)))
 	out := slices.Clone(rows)
 	for len(out) < n {
-		out = append(out, form.KeyValue{})
+		out = append(out, rules.KeyValue{})
 	}
 	return out
-}
-
-// expiryFor is the expiry of a snapshot taken at now with raw days, or the
-// zero time when raw is not a valid retention.
-func expiryFor(now time.Time, raw string) time.Time {
-	days, msg := form.ParseRetentionInDays(strings.TrimSpace(raw))
-	if msg != "" || now.IsZero() {
-		return time.Time{}
-	}
-	return form.ExpiryAfter(now, days)
 }
 
 // liveJobs are the ids of the jobs that may still change.
@@ -529,4 +504,14 @@ func listSep(i, n int) string {
 		return "."
 	}
 	return ", "
+}
+
+// exportedTo is the earlier export of the snapshot to bucketID, if any.
+func exportedTo(exported []Job, bucketID string) (Job, bool) {
+	for _, j := range exported {
+		if j.BucketID == bucketID {
+			return j, true
+		}
+	}
+	return Job{}, false
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func TestHumanize(t *testing.T) {
@@ -100,8 +100,8 @@ func TestURLs(t *testing.T) {
 		{PipelineRunURL(groupID, "p.q", runID), "/projects/" + groupID + "/pipelines/p.q/runs/" + runID},
 		{NewIngestionURL(groupID, "p"), "/projects/" + groupID + "/pipelines/p/runs/new"},
 		{JobURL(jobID), "/jobs/" + jobID},
-		{LiveURL(form.Live{}), ""},
-		{LiveURL(form.Live{JobIDs: []string{jobID, jobID}, Detail: jobID2}), "/events?detail=" + jobID2 + "&job=" + jobID},
+		{LiveURL(rules.Live{}), ""},
+		{LiveURL(rules.Live{JobIDs: []string{jobID, jobID}, Detail: jobID2}), "/events?detail=" + jobID2 + "&job=" + jobID},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -112,7 +112,7 @@ func TestURLs(t *testing.T) {
 
 func TestCustomRows(t *testing.T) {
 	for typed, want := range map[int]int{0: 3, 1: 3, 2: 4, 8: 10, 10: 10, 12: 12} {
-		if got := len(customRows(make([]form.KeyValue, typed))); got != want {
+		if got := len(customRows(make([]rules.KeyValue, typed))); got != want {
 			t.Errorf("customRows(%d typed) = %d rows, want %d", typed, got, want)
 		}
 	}

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -9,93 +8,79 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
-// A portal deep link prefills the Take snapshot page; the expiry for the
-// prefilled retention is shown; return_to is carried in a hidden field.
-func TestNewSnapshotPagePrefilledFromDeepLink(t *testing.T) {
-	q, _ := url.ParseQuery("description=before+migration+%3Cb%3E&retentionInDays=7&return_to=https%3A%2F%2Fportal.example.com%2Fx")
-	policy, _ := form.NewReturnPolicy([]string{"portal.example.com"})
-	rt, errs := form.ParseReturnTo(q, policy)
-	v := NewSnapshotView{
-		Page:    testPage("Take snapshot"),
-		Project: Project{ID: groupID, Name: "payments"},
-		Cluster: Cluster{Name: "Cluster0", Type: "REPLICASET", State: "IDLE", BackupEnabled: true},
-		Form: SnapshotForm{
-			FormCommon:      FormCommon{ReturnTo: rt, Errors: errs},
-			ProjectID:       groupID,
-			ClusterName:     "Cluster0",
-			Description:     q.Get("description"),
-			RetentionInDays: q.Get("retentionInDays"),
-			Now:             t0,
-		},
+// A prefilled Take snapshot form (a portal deep link) shows what it was
+// given: the description, the retention and its expiry, the key and the
+// return_to the handler checked, all from its view model.
+func TestTakeSnapshotPrefilled(t *testing.T) {
+	key := rules.NewIdempotencyKey()
+	f := SnapshotForm{
+		FormCommon:      FormCommon{CSRFToken: "csrf-token-1", IdempotencyKey: key, ReturnTo: "https://portal.example.com/x"},
+		ProjectID:       groupID,
+		ClusterName:     "Cluster0",
+		Description:     "before migration <b>",
+		RetentionInDays: "7",
+		Expiry:          ExpiryPreview{ExpiresAt: t0.AddDate(0, 0, 7), Typed: true},
 	}
-	doc := render(t, NewSnapshotPage(v))
+	doc := render(t, TakeSnapshot(f))
 	checkAccessible(t, doc)
-	f := byTestID(doc, "take-snapshot-form")
-	if got := attr(t, f, "action"); got != "/projects/"+groupID+"/clusters/Cluster0/snapshots" {
+	fe := byTestID(doc, "take-snapshot-form")
+	if got := attr(t, fe, "action"); got != "/projects/"+groupID+"/clusters/Cluster0/snapshots" {
 		t.Errorf("action = %q", got)
 	}
-	if attr(t, f, "method") != "post" || attr(t, f, "hx-target") != "this" || attr(t, f, "hx-swap") != "outerHTML" {
+	if attr(t, fe, "method") != "post" || attr(t, fe, "hx-target") != "this" || attr(t, fe, "hx-swap") != "outerHTML" {
 		t.Error("form should post plainly and with htmx, replacing itself")
 	}
-	if got := attr(t, f.Find(`input[name=description]`), "value"); got != "before migration <b>" {
+	if got := attr(t, fe.Find(`input[name=description]`), "value"); got != "before migration <b>" {
 		t.Errorf("description = %q", got)
 	}
-	if got := attr(t, f.Find(`input[name=retentionInDays]`), "value"); got != "7" {
+	if got := attr(t, fe.Find(`input[name=retentionInDays]`), "value"); got != "7" {
 		t.Errorf("retention = %q", got)
 	}
-	if got := attr(t, f.Find(`input[name=_csrf]`), "value"); got != "csrf-token-1" {
+	if got := attr(t, fe.Find(`input[name=_csrf]`), "value"); got != "csrf-token-1" {
 		t.Errorf("csrf = %q", got)
 	}
-	if got := attr(t, byTestID(f, "return-to"), "value"); got != "https://portal.example.com/x" {
+	if got := attr(t, byTestID(fe, "return-to"), "value"); got != "https://portal.example.com/x" {
 		t.Errorf("return_to = %q", got)
 	}
-	if !form.ValidJobID(attr(t, byTestID(f, "idempotency-key"), "value")) {
-		t.Error("no valid idempotency key")
+	if got := attr(t, byTestID(fe, "idempotency-key"), "value"); got != key {
+		t.Errorf("idempotency key = %q, want the view model's %q", got, key)
 	}
-	exp := byTestID(f, "expiry-date").Find("time")
+	exp := byTestID(fe, "expiry-date").Find("time")
 	if got := attr(t, exp, "datetime"); got != "2026-03-08T10:00:00Z" {
 		t.Errorf("expiry = %q, want 7 days after %v", got, t0)
 	}
-	ret := f.Find(`input[name=retentionInDays]`)
-	if attr(t, ret, "hx-get") != SnapshotExpiryURL || attr(t, ret, "hx-target") != "#"+attr(t, byTestID(f, "snapshot-expiry"), "id") {
+	ret := fe.Find(`input[name=retentionInDays]`)
+	if attr(t, ret, "hx-get") != SnapshotExpiryURL || attr(t, ret, "hx-target") != "#"+attr(t, byTestID(fe, "snapshot-expiry"), "id") {
 		t.Error("retention field does not ask for the expiry as it is typed")
 	}
-	if !strings.Contains(attr(t, ret, "aria-describedby"), attr(t, byTestID(f, "snapshot-expiry"), "id")) {
+	if !strings.Contains(attr(t, ret, "aria-describedby"), attr(t, byTestID(fe, "snapshot-expiry"), "id")) {
 		t.Error("retention field is not described by the expiry")
-	}
-	if doc.Find("tbody#"+JobFeedID).Length() != 1 || doc.Find("#"+JobFeedEmptyID).Length() != 1 {
-		t.Error("the stand-alone page needs the job feed new jobs go to")
-	}
-	live, _ := url.Parse(attr(t, byTestID(doc, "live"), "sse-connect"))
-	if !cmp.Equal(live.Query(), url.Values{"project": {groupID}, "cluster": {"Cluster0"}}) {
-		t.Errorf("sse-connect = %s", live)
 	}
 }
 
 func TestDeepLinkWithForeignReturnTo(t *testing.T) {
-	policy, _ := form.NewReturnPolicy([]string{"portal.example.com"})
-	rt, errs := form.ParseReturnTo(url.Values{"return_to": {"https://evil.example/"}}, policy)
-	doc := render(t, TakeSnapshot(SnapshotForm{FormCommon: FormCommon{ReturnTo: rt, Errors: errs}, ProjectID: groupID, ClusterName: "c"}))
+	const refused = "The link back to where you came from points to a site Snapdesk is not allowed to send you to, so it is not offered."
+	errs := rules.Errors{rules.FieldReturnTo: refused}
+	doc := render(t, TakeSnapshot(SnapshotForm{FormCommon: FormCommon{Errors: errs}, ProjectID: groupID, ClusterName: "c"}))
 	if byTestID(doc, "return-to").Length() != 0 {
 		t.Error("a refused return_to is carried in the form")
 	}
-	if got := text(byTestID(doc, "error-return_to")); got != form.ReturnToMessage {
+	if got := text(byTestID(doc, "error-return_to")); got != refused {
 		t.Errorf("refusal note = %q", got)
 	}
 }
 
 func TestTakeSnapshotFieldErrors(t *testing.T) {
-	vals := url.Values{"description": {"a\nb"}, "retentionInDays": {"0"}}
-	_, errs := form.ParseTakeSnapshot(vals)
-	key := form.NewIdempotencyKey()
+	errs := rules.Errors{rules.FieldDescription: rules.CheckDescription("a\nb"), rules.FieldRetentionInDays: rules.CheckRetentionDays(0)}
+	key := rules.NewIdempotencyKey()
 	f := SnapshotForm{FormCommon: FormCommon{CSRFToken: "t", IdempotencyKey: key, Errors: errs}, ProjectID: groupID, ClusterName: "c",
-		Description: vals.Get("description"), RetentionInDays: "0", Now: t0}
+		Description: "a\nb", RetentionInDays: "0", Expiry: ExpiryPreview{Typed: true}}
 	doc := render(t, TakeSnapshot(f))
 	checkAccessible(t, doc)
-	for _, name := range []string{form.FieldDescription, form.FieldRetentionInDays} {
+	for _, name := range []string{rules.FieldDescription, rules.FieldRetentionInDays} {
 		in := doc.Find(`input[name="` + name + `"]`)
 		if attr(t, in, "aria-invalid") != "true" {
 			t.Errorf("%s not marked invalid", name)
@@ -117,9 +102,8 @@ func TestTakeSnapshotFieldErrors(t *testing.T) {
 }
 
 func TestTakeSnapshotDisabledWithReason(t *testing.T) {
-	c := Cluster{Name: "Cluster0", State: "IDLE", BackupEnabled: true}
-	reason, blocking := TakeSnapshotBlocked(c, nil, []Job{snapshotJob()})
-	doc := render(t, TakeSnapshot(SnapshotForm{ProjectID: groupID, ClusterName: "Cluster0", DisabledReason: reason, BlockingJobID: blocking}))
+	reason := "A snapshot requested through Snapdesk is still in progress."
+	doc := render(t, TakeSnapshot(SnapshotForm{ProjectID: groupID, ClusterName: "Cluster0", DisabledReason: reason, BlockingJobID: jobID2}))
 	checkAccessible(t, doc)
 	btn := byTestID(doc, "take-snapshot-submit")
 	if _, ok := btn.Attr("disabled"); !ok {
@@ -142,64 +126,30 @@ func TestTakeSnapshotDisabledWithReason(t *testing.T) {
 	})
 }
 
-func TestTakeSnapshotBlocked(t *testing.T) {
-	idle := Cluster{Name: "c", State: "IDLE", BackupEnabled: true}
-	done := snapshotJob()
-	done.State = "succeeded"
-	atlasRunning := Snapshot{ID: snapID, SnapshotType: "onDemand", Status: "inProgress"}
-	scheduledRunning := Snapshot{ID: snapID, SnapshotType: "scheduled", Status: "inProgress"}
-	tests := []struct {
-		name      string
-		c         Cluster
-		snaps     []Snapshot
-		jobs      []Job
-		wantWords string
-		wantJob   string
-	}{
-		{"free", idle, []Snapshot{scheduledRunning}, []Job{done}, "", ""},
-		{"backup off", Cluster{State: "IDLE"}, nil, nil, "Backup is off", ""},
-		{"paused", Cluster{State: "IDLE", BackupEnabled: true, Paused: true}, nil, nil, "paused", ""},
-		{"updating", Cluster{State: "UPDATING", BackupEnabled: true}, nil, nil, "This cluster is updating", ""},
-		{"snapdesk job", idle, nil, []Job{snapshotJob()}, "still in progress", jobID2},
-		{"atlas on-demand", idle, []Snapshot{atlasRunning}, nil, "already queued or in progress", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			reason, job := TakeSnapshotBlocked(tt.c, tt.snaps, tt.jobs)
-			if (tt.wantWords == "") != (reason == "") || !strings.Contains(reason, tt.wantWords) || job != tt.wantJob {
-				t.Errorf("TakeSnapshotBlocked = %q, %q; want words %q and job %q", reason, job, tt.wantWords, tt.wantJob)
-			}
-		})
-	}
-}
-
 func TestSnapshotExpiry(t *testing.T) {
 	tests := []struct {
-		raw, want string
+		p    ExpiryPreview
+		want string
 	}{
-		{"30", "2026-03-31T10:00:00Z"},
-		{"", ""},
-		{"0", ""},
-		{"x", ""},
+		{ExpiryPreview{ExpiresAt: t0.AddDate(0, 0, 30), Typed: true}, "2026-03-31T10:00:00Z"},
+		{ExpiryPreview{}, ""},
+		{ExpiryPreview{Typed: true}, ""},
 	}
 	for _, tt := range tests {
-		doc := render(t, SnapshotExpiry(t0, tt.raw))
+		doc := render(t, SnapshotExpiry(tt.p))
 		got := doc.Find("time").AttrOr("datetime", "")
 		if got != tt.want {
-			t.Errorf("SnapshotExpiry(%q) time = %q, want %q", tt.raw, got, tt.want)
+			t.Errorf("SnapshotExpiry(%+v) time = %q, want %q", tt.p, got, tt.want)
 		}
 		if tt.want == "" && !strings.Contains(text(doc.Selection), "1 to 3650") {
-			t.Errorf("SnapshotExpiry(%q) = %q, want the range", tt.raw, text(doc.Selection))
+			t.Errorf("SnapshotExpiry(%+v) = %q, want the range", tt.p, text(doc.Selection))
 		}
 	}
 }
 
 func TestExportForm(t *testing.T) {
-	v := url.Values{
-		"snapshotId": {snapID}, "exportBucketId": {bucketID},
-		"customData.key": {"team", "team", ""}, "customData.value": {"payments", "x", "orphan"},
-	}
-	_, errs := form.ParseExport(v)
+	typed := []rules.KeyValue{{Key: "team", Value: "payments"}, {Key: "team", Value: "x"}, {Key: "", Value: "orphan"}}
+	errs := rules.CheckCustomData(typed)
 	f := ExportForm{
 		FormCommon:  FormCommon{CSRFToken: "t", Errors: errs},
 		ProjectID:   groupID,
@@ -210,7 +160,7 @@ func TestExportForm(t *testing.T) {
 			{ID: bucketID, Name: "acme-gcs", Provider: "GCP"},
 		},
 		ExportBucketID: bucketID,
-		CustomData:     form.CustomDataRows(v),
+		CustomData:     typed,
 	}
 	doc := render(t, ExportSnapshot(f))
 	checkAccessible(t, doc)
@@ -235,7 +185,7 @@ func TestExportForm(t *testing.T) {
 	}
 	// The duplicate key (row 2) and the value without key (row 3) are
 	// flagged beside their own inputs.
-	for i, field := range map[int]string{1: form.CustomKeyField(1), 2: form.CustomKeyField(2)} {
+	for i, field := range map[int]string{1: rules.CustomKeyField(1), 2: rules.CustomKeyField(2)} {
 		in := rows.Eq(i).Find(`input[name="customData.key"]`)
 		errEl := byTestID(rows.Eq(i), "error-"+field)
 		if errEl.Length() != 1 || attr(t, in, "aria-describedby") != attr(t, errEl, "id") || attr(t, in, "aria-invalid") != "true" {
@@ -262,7 +212,7 @@ func TestExportFormWithoutBuckets(t *testing.T) {
 }
 
 func TestNewExportPageWithPicker(t *testing.T) {
-	v := NewExportView{Page: testPage("Export"), Project: Project{ID: groupID}, ClusterName: "Cluster0", Form: ExportForm{
+	v := NewExportView{Page: testPage("Export"), Project: Project{ID: groupID}, ClusterName: "Cluster0", Form: &ExportForm{FormCommon: FormCommon{CSRFToken: "csrf-token-1"},
 		ProjectID: groupID, ClusterName: "Cluster0", SnapshotID: snapID2,
 		Snapshots: []SnapshotChoice{{ID: snapID, CreatedAt: t0, SnapshotType: "scheduled"}, {ID: snapID2, CreatedAt: t0.Add(time.Hour), SnapshotType: "onDemand", Description: "nightly"}},
 		Buckets:   []Bucket{{ID: bucketID, Name: "b", Provider: "AZURE"}},
@@ -282,8 +232,7 @@ func TestNewExportPageWithPicker(t *testing.T) {
 }
 
 func TestTriggerIngestionForm(t *testing.T) {
-	v := url.Values{"snapshotId": {snapID}, form.FieldRetentionUnits: {"YEARS"}, form.FieldRetentionValue: {"0"}}
-	_, errs := form.ParseTriggerIngestion(v)
+	errs := rules.CheckDatasetRetention("YEARS", 0)
 	f := IngestionForm{
 		FormCommon:     FormCommon{Errors: errs, Refusal: &Refusal{Message: AtlasErrorText("PIPELINE_PAUSED", ""), Code: "PIPELINE_PAUSED"}},
 		ProjectID:      groupID,
@@ -304,7 +253,7 @@ func TestTriggerIngestionForm(t *testing.T) {
 	if diff := cmp.Diff([]string{"", "DAYS", "WEEKS", "MONTHS"}, units); diff != "" {
 		t.Errorf("units (-want +got):\n%s", diff)
 	}
-	for _, name := range []string{form.FieldRetentionUnits, form.FieldRetentionValue} {
+	for _, name := range []string{rules.FieldRetentionUnits, rules.FieldRetentionValue} {
 		if text(byTestID(fe, "error-"+name)) != errs[name] {
 			t.Errorf("%s error = %q", name, text(byTestID(fe, "error-"+name)))
 		}

@@ -8,7 +8,7 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/snapdesk/snapdesk/internal/web/form"
+import "github.com/snapdesk/snapdesk/internal/rules"
 
 // Home is the overview with no job data: handlers that have the data
 // render OverviewPage instead.
@@ -305,7 +305,7 @@ func OverviewPage(v OverviewView) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = liveContainer(form.Live{JobIDs: liveJobs(v.Mine, v.InFlight, v.Troubled, v.WaitingForMe)}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var5), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = liveContainer(rules.Live{JobIDs: liveJobs(v.Mine, v.InFlight, v.Troubled, v.WaitingForMe)}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var5), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strings"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // JobPage is /jobs/{id}: one job, who asked for it and when, its status
@@ -542,8 +542,8 @@ func JobPage(v JobView) templ.Component {
 	})
 }
 
-func jobLive(d JobDetail) form.Live {
-	l := form.Live{JobIDs: liveJobs(d.Lineage.Exports, d.Lineage.Ingestions)}
+func jobLive(d JobDetail) rules.Live {
+	l := rules.Live{JobIDs: liveJobs(d.Lineage.Exports, d.Lineage.Ingestions)}
 	if d.Lineage.Snapshot != nil && d.Lineage.Snapshot.Job != nil {
 		l.JobIDs = append(l.JobIDs, liveJobs([]Job{*d.Lineage.Snapshot.Job})...)
 	}
@@ -1685,9 +1685,9 @@ func approvalPanel(jobID string, a Approval) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var83 string
-				templ_7745c5c3_Var83, templ_7745c5c3_Err = templ.JoinStringErrs(form.FieldReason)
+				templ_7745c5c3_Var83, templ_7745c5c3_Err = templ.JoinStringErrs(rules.FieldReason)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `job.templ`, Line: 334, Col: 58}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `job.templ`, Line: 334, Col: 59}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var83))
 				if templ_7745c5c3_Err != nil {
@@ -1698,9 +1698,9 @@ func approvalPanel(jobID string, a Approval) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var84 string
-				templ_7745c5c3_Var84, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(form.MaxReasonLen))
+				templ_7745c5c3_Var84, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(rules.MaxReasonLen))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `job.templ`, Line: 334, Col: 114}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `job.templ`, Line: 334, Col: 116}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var84))
 				if templ_7745c5c3_Err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func TestJobRowIsLiveAndLinked(t *testing.T) {
@@ -188,7 +188,7 @@ func TestJobsPageEmptyStates(t *testing.T) {
 
 func TestJobsFilterErrorsBesideFields(t *testing.T) {
 	q := url.Values{"project": {"acme"}, "to": {"nope"}}
-	_, errs := form.ParseJobFilter(q)
+	errs := rules.Errors{rules.QueryProject: "Enter a project id: 24 characters, 0-9 and a-f.", rules.QueryTo: "Enter a date as YYYY-MM-DD (UTC), or a date and time."}
 	doc := render(t, JobsPage(JobsView{Page: testPage("Jobs"), Filter: q, FilterErrors: errs}))
 	checkAccessible(t, doc)
 	for _, name := range []string{"project", "to"} {

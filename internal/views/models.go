@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // This file holds the view models: plain values shaped like the screens.
@@ -93,6 +93,10 @@ type Snapshot struct {
 	// says it went because it expired. Gone snapshots stay, struck through.
 	Gone    time.Time
 	Expired bool
+	// Export and Ingest are the actions offered on a completed snapshot,
+	// nil and empty when the person may not take them.
+	Export *ExportForm
+	Ingest []IngestionForm
 }
 
 // Progress is how far a job or run has got.
@@ -114,7 +118,7 @@ type Job struct {
 	ID string
 	// Kind is snapshot, export or ingestion.
 	Kind string
-	// State is the normalised state (form.JobStates).
+	// State is the normalised state (rules.JobStates).
 	State string
 	// AtlasState is Atlas's own word for it (inProgress, Successful, DONE, ...).
 	AtlasState string
@@ -310,13 +314,13 @@ type FormCommon struct {
 	// CSRFToken fills the _csrf field. Page components copy Page.CSRFToken
 	// into forms that leave it empty.
 	CSRFToken string
-	// IdempotencyKey is the form's key; empty gives a fresh one. Keep the
-	// submitted key when showing a form again with errors.
+	// IdempotencyKey is the form's key (rules.NewIdempotencyKey for a fresh
+	// form); keep the submitted key when showing a form again with errors.
 	IdempotencyKey string
-	// ReturnTo is a return_to already checked with form.ReturnPolicy.
+	// ReturnTo is a return_to already checked with the return_to policy (internal/web/form).
 	ReturnTo string
-	// Errors are shown beside their fields (form.Errors keys).
-	Errors form.Errors
+	// Errors are shown beside their fields (rules.Errors keys).
+	Errors rules.Errors
 	// Refusal is shown at the top of the form.
 	Refusal *Refusal
 }
@@ -329,13 +333,21 @@ type SnapshotForm struct {
 	Description string
 	// RetentionInDays as typed; empty until chosen (no default).
 	RetentionInDays string
-	// Now is when the expiry is computed from; zero hides the expiry.
-	Now time.Time
+	// Expiry is what is said beside the retention: the expiry it gives.
+	Expiry ExpiryPreview
 	// DisabledReason, when set, disables the form and says why (an
 	// on-demand snapshot in progress, backup off, cluster not idle).
 	DisabledReason string
 	// BlockingJobID links the job in progress behind DisabledReason.
 	BlockingJobID string
+}
+
+// ExpiryPreview is the expiry a typed retention gives a snapshot taken now.
+type ExpiryPreview struct {
+	// ExpiresAt is zero when the retention typed is not a valid one.
+	ExpiresAt time.Time
+	// Typed is whether anything was typed.
+	Typed bool
 }
 
 // ExportForm is the Export form of a completed snapshot.
@@ -350,12 +362,12 @@ type ExportForm struct {
 	Buckets    []Bucket
 	// ExportBucketID is the selected bucket.
 	ExportBucketID string
-	// CustomData are the rows as typed (form.CustomDataRows); blank rows
-	// are added up to form.MaxCustomData.
-	CustomData []form.KeyValue
+	// CustomData are the rows as typed (as posted); blank rows
+	// are added up to rules.MaxCustomData.
+	CustomData []rules.KeyValue
 	// Exported are the exports already made (or under way) of the
-	// snapshot (ExportsOf): the form warns before exporting it again to
-	// the same bucket.
+	// snapshot: the form warns before exporting it again to the same
+	// bucket.
 	Exported []Job
 }
 
@@ -430,11 +442,14 @@ type ClusterView struct {
 	// Snapshots is one page of Atlas's snapshots, newest first.
 	Snapshots     []Snapshot
 	SnapshotPager Pager
-	TakeSnapshot  SnapshotForm
+	// TakeSnapshot is nil when the person may not take snapshots here;
+	// ActionsNote then says why no action is offered.
+	TakeSnapshot *SnapshotForm
+	ActionsNote  string
 	// Buckets are the project's export buckets, for the Export forms.
 	Buckets []Bucket
-	// Pipelines are the project's pipelines; only those whose source is
-	// this cluster are offered for ingestion (PipelinesFedBy).
+	// Pipelines are the project's pipelines; the handler offers only
+	// those whose source is this cluster for ingestion (Snapshot.Ingest).
 	Pipelines            []Pipeline
 	PipelinesUnavailable bool
 	// Jobs are the cluster's snapshot and export jobs, newest first,
@@ -459,7 +474,10 @@ type PipelineView struct {
 	Pipeline  Pipeline
 	Runs      []PipelineRun
 	RunsPager Pager
-	Trigger   IngestionForm
+	// Trigger is nil when the person may not trigger ingestions here;
+	// ActionsNote then says why.
+	Trigger     *IngestionForm
+	ActionsNote string
 	// Jobs are the pipeline's ingestion jobs, newest first.
 	Jobs []Job
 }
@@ -485,17 +503,17 @@ type PipelinesUnavailableView struct {
 // JobsView is the list of jobs.
 type JobsView struct {
 	Page Page
-	// Filter is the query as typed (form.JobFilterKeys are used).
+	// Filter is the query as typed (rules.JobFilterKeys are used).
 	Filter url.Values
 	// FilterErrors are shown beside the filter fields.
-	FilterErrors form.Errors
+	FilterErrors rules.Errors
 	// Projects, when set, fill the project picker.
 	Projects []Project
 	Jobs     []Job
 	Pager    Pager
-	// Sort is the list's order (form.ParseJobSort); its column headers
+	// Sort is the list's order (rules.ParseJobSort); its column headers
 	// link to the other orders.
-	Sort form.JobSort
+	Sort rules.JobSort
 }
 
 // JobView is one job's page.
@@ -509,9 +527,9 @@ type JobView struct {
 // AuditView is the audit trail.
 type AuditView struct {
 	Page Page
-	// Filter is the query as typed (form.AuditFilterKeys are used).
+	// Filter is the query as typed (rules.AuditFilterKeys are used).
 	Filter       url.Values
-	FilterErrors form.Errors
+	FilterErrors rules.Errors
 	Projects     []Project
 	// Actions, when set, fill the action picker.
 	Actions []string
@@ -528,20 +546,15 @@ type AuditView struct {
 	OwnRefusals int
 }
 
-// NewSnapshotView is the stand-alone Take snapshot page (portal deep links).
-type NewSnapshotView struct {
-	Page    Page
-	Project Project
-	Cluster Cluster
-	Form    SnapshotForm
-}
-
 // NewExportView is the stand-alone Export page.
 type NewExportView struct {
 	Page        Page
 	Project     Project
 	ClusterName string
-	Form        ExportForm
+	// Form is nil when the person may not take the action; ActionsNote
+	// then says why.
+	Form        *ExportForm
+	ActionsNote string
 }
 
 // NewIngestionView is the stand-alone Trigger ingestion page.
@@ -549,5 +562,8 @@ type NewIngestionView struct {
 	Page     Page
 	Project  Project
 	Pipeline Pipeline
-	Form     IngestionForm
+	// Form is nil when the person may not take the action; ActionsNote
+	// then says why.
+	Form        *IngestionForm
+	ActionsNote string
 }

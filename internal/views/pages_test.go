@@ -9,7 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func clusterView() ClusterView {
@@ -20,10 +20,19 @@ func clusterView() ClusterView {
 		Cluster: Cluster{Name: "Cluster0", Type: "SHARDED", State: "IDLE", BackupEnabled: true, MongoDBVersion: "8.0.4"},
 		Snapshots: []Snapshot{
 			{ID: snapID2, CreatedAt: t0.Add(time.Hour), Status: "queued", SnapshotType: "onDemand", Type: "shardedCluster", Members: []string{"shard-0", "shard-1"}, Job: &snapJob},
-			{ID: snapID, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour), Status: "completed", SnapshotType: "scheduled", FrequencyType: "daily", Type: "shardedCluster", StorageSizeBytes: 3 << 30},
+			{ID: snapID, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour), Status: "completed", SnapshotType: "scheduled", FrequencyType: "daily", Type: "shardedCluster", StorageSizeBytes: 3 << 30,
+				// The handler offers the actions on completed snapshots, to
+				// operators, each form with its own key.
+				Export: &ExportForm{FormCommon: formCommon(), ProjectID: groupID, ClusterName: "Cluster0", SnapshotID: snapID,
+					Buckets: []Bucket{{ID: bucketID, Name: "acme-backups", Provider: "AWS"}}},
+				Ingest: []IngestionForm{
+					{FormCommon: formCommon(), ProjectID: groupID, PipelineName: "sales", SnapshotID: snapID, RetentionUnits: "WEEKS", RetentionValue: "2"},
+					{FormCommon: formCommon(), ProjectID: groupID, PipelineName: "archive", SnapshotID: snapID,
+						DisabledReason: "This pipeline is paused. A project owner must resume it in Atlas before it can ingest."},
+				}},
 		},
 		SnapshotPager: Pager{Page: 1, HasNext: true},
-		TakeSnapshot:  SnapshotForm{ProjectID: groupID, ClusterName: "Cluster0", Now: t0},
+		TakeSnapshot:  &SnapshotForm{FormCommon: formCommon(), ProjectID: groupID, ClusterName: "Cluster0"},
 		Buckets:       []Bucket{{ID: bucketID, Name: "acme-backups", Provider: "AWS"}},
 		Pipelines: []Pipeline{
 			{Name: "sales", State: "ACTIVE", SourceCluster: "Cluster0", Retention: Retention{Units: "WEEKS", Value: 2}},
@@ -33,6 +42,10 @@ func clusterView() ClusterView {
 		},
 		Jobs: []Job{exportJob(), snapJob},
 	}
+}
+
+func formCommon() FormCommon {
+	return FormCommon{CSRFToken: "csrf-token-1", IdempotencyKey: rules.NewIdempotencyKey()}
 }
 
 func TestClusterPage(t *testing.T) {
@@ -127,13 +140,6 @@ func TestClusterPageEmptyAndRetiredPipelines(t *testing.T) {
 	if byTestID(doc, "pager").Length() != 0 {
 		t.Error("a pager with one page")
 	}
-
-	v = clusterView()
-	v.PipelinesUnavailable = true
-	doc = render(t, ClusterPage(v))
-	if byTestID(doc, "ingest-form").Length() != 0 {
-		t.Error("ingest forms shown although Atlas no longer serves pipelines")
-	}
 }
 
 func TestProjectsPages(t *testing.T) {
@@ -196,7 +202,7 @@ func TestPipelinePage(t *testing.T) {
 			{ID: runID, State: "IN_PROGRESS", Phase: "EXPORT", SnapshotID: snapID, CreatedAt: t0, BytesExported: 5 << 20, NumDocs: 4200, Job: &ij},
 		},
 		RunsPager: Pager{Page: 1},
-		Trigger: IngestionForm{ProjectID: groupID, PipelineName: "sales", RetentionUnits: "DAYS", RetentionValue: "30",
+		Trigger: &IngestionForm{FormCommon: formCommon(), ProjectID: groupID, PipelineName: "sales", RetentionUnits: "DAYS", RetentionValue: "30",
 			Snapshots: []SnapshotChoice{{ID: snapID, CreatedAt: t0}}},
 		Jobs: []Job{ij},
 	}
@@ -223,6 +229,7 @@ func TestPipelinePage(t *testing.T) {
 
 	v.Runs, v.Jobs = nil, nil
 	v.Pipeline.State = "PAUSED"
+	v.Trigger.DisabledReason = "This pipeline is paused. A project owner must resume it in Atlas before it can ingest."
 	doc = render(t, PipelinePage(v))
 	checkAccessible(t, doc)
 	if !strings.Contains(text(byTestID(doc, "runs-empty")), "Trigger an ingestion above") {
@@ -251,7 +258,7 @@ func TestPipelineRunAndUnavailablePages(t *testing.T) {
 
 func TestNewIngestionPage(t *testing.T) {
 	v := NewIngestionView{Page: testPage("Ingest"), Project: Project{ID: groupID}, Pipeline: Pipeline{Name: "sales"},
-		Form: IngestionForm{ProjectID: groupID, PipelineName: "sales", SnapshotID: snapID, Snapshots: []SnapshotChoice{{ID: snapID, CreatedAt: t0}},
+		Form: &IngestionForm{FormCommon: formCommon(), ProjectID: groupID, PipelineName: "sales", SnapshotID: snapID, Snapshots: []SnapshotChoice{{ID: snapID, CreatedAt: t0}},
 			RetentionUnits: "MONTHS", RetentionValue: "3"}}
 	doc := render(t, NewIngestionPage(v))
 	checkAccessible(t, doc)
@@ -320,7 +327,7 @@ func TestAuditPage(t *testing.T) {
 	if got := text(byTestID(doc, "audit-scope")); !strings.Contains(got, "projects you may view: payments.") || !strings.Contains(got, "UTC") {
 		t.Errorf("audit scope = %q", got)
 	}
-	_, errs := form.ParseAuditFilter(url.Values{"action": {"DROP"}})
+	errs := rules.Errors{rules.QueryAction: "Enter an action name such as snapshot.take."}
 	doc = render(t, AuditPage(AuditView{Page: testPage("Audit"), Filter: url.Values{"action": {"DROP"}}, FilterErrors: errs, Actions: []string{"export.create"}}))
 	checkAccessible(t, doc)
 	if text(byTestID(doc, "error-action")) != errs["action"] {

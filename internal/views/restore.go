@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Delivery types of a restore, as Atlas names them.
@@ -15,10 +17,10 @@ const (
 
 // Form fields of the restore page.
 const (
-	FieldDeliveryType = "deliveryType"
-	FieldTarget       = "target"
-	FieldPointInTime  = "pointInTime"
-	FieldConfirmName  = "confirmName"
+	FieldDeliveryType = rules.FieldDeliveryType
+	FieldTarget       = rules.FieldTarget
+	FieldPointInTime  = rules.FieldPointInTime
+	FieldConfirmName  = rules.FieldConfirmName
 )
 
 // RestoreTarget is a cluster a restore may replace: one the person may

@@ -3,7 +3,7 @@ package views
 import (
 	"net/url"
 
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // The dashboard's fixed addresses. Everything a portal may link to is a
@@ -16,7 +16,7 @@ const (
 	// take the same query string as AuditURL.
 	AuditCSVURL  = "/audit.csv"
 	AuditJSONURL = "/audit.json"
-	// EventsURL is the server-sent events stream; its query is form.Live.
+	// EventsURL is the server-sent events stream; its query is rules.Live.
 	EventsURL = "/events"
 	// SnapshotExpiryURL answers GET ?retentionInDays=N with SnapshotExpiry:
 	// the Take snapshot form asks it as the retention is typed.
@@ -47,7 +47,7 @@ func NewExportURL(groupID, cluster string) string { return ExportsURL(groupID, c
 
 // NewExportOfURL is the Export page with snapshotID chosen.
 func NewExportOfURL(groupID, cluster, snapshotID string) string {
-	return NewExportURL(groupID, cluster) + "?" + url.Values{form.FieldSnapshotID: {snapshotID}}.Encode()
+	return NewExportURL(groupID, cluster) + "?" + url.Values{rules.FieldSnapshotID: {snapshotID}}.Encode()
 }
 
 // PipelineURL is a pipeline's page.
@@ -75,7 +75,7 @@ func PipelineRunURL(groupID, pipeline, runID string) string {
 func JobURL(id string) string { return JobsURL + "/" + url.PathEscape(id) }
 
 // LiveURL is the event stream URL for l, or "" when l follows nothing.
-func LiveURL(l form.Live) string {
+func LiveURL(l rules.Live) string {
 	if l.Empty() {
 		return ""
 	}
@@ -92,7 +92,7 @@ func withQuery(base string, q url.Values, keys []string, page int) string {
 		}
 	}
 	if page > 1 {
-		v.Set(form.QueryPage, itoa(page))
+		v.Set(rules.QueryPage, itoa(page))
 	}
 	if len(v) == 0 {
 		return base
@@ -105,24 +105,24 @@ func RefreshURL(groupID string) string { return ProjectURL(groupID) + "/refresh"
 
 // jobListKeys are the /jobs query parameters a pager carries: the filters
 // and the order.
-var jobListKeys = append(append([]string{}, form.JobFilterKeys...), form.QuerySort)
+var jobListKeys = append(append([]string{}, rules.JobFilterKeys...), rules.QuerySort)
 
 // sortURL is /jobs with the filters of q, ordered by key: the default
 // direction first (newest first for times, A to Z otherwise), the other
 // way round when the list is already ordered by key. Page 1.
-func sortURL(q url.Values, cur form.JobSort, key string) string {
-	next := form.JobSort{Key: key, Desc: key == form.SortRequested}
+func sortURL(q url.Values, cur rules.JobSort, key string) string {
+	next := rules.JobSort{Key: key, Desc: key == rules.SortRequested}
 	if cur.Key == key {
 		next.Desc = !cur.Desc
 	}
 	v := url.Values{}
-	for _, k := range form.JobFilterKeys {
+	for _, k := range rules.JobFilterKeys {
 		if s := q.Get(k); s != "" {
 			v.Set(k, s)
 		}
 	}
-	if next != form.DefaultJobSort {
-		v.Set(form.QuerySort, next.String())
+	if next != rules.DefaultJobSort {
+		v.Set(rules.QuerySort, next.String())
 	}
 	if len(v) == 0 {
 		return JobsURL
@@ -130,7 +130,7 @@ func sortURL(q url.Values, cur form.JobSort, key string) string {
 	return JobsURL + "?" + v.Encode()
 }
 
-func ariaSort(cur form.JobSort, key string) string {
+func ariaSort(cur rules.JobSort, key string) string {
 	switch {
 	case cur.Key != key:
 		return "none"
@@ -141,7 +141,7 @@ func ariaSort(cur form.JobSort, key string) string {
 	}
 }
 
-func sortArrow(cur form.JobSort, key string) string {
+func sortArrow(cur rules.JobSort, key string) string {
 	switch {
 	case cur.Key != key:
 		return ""

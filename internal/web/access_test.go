@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/assets"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
@@ -153,6 +154,12 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 
 			var routes []string
 			for _, r := range e.Routes() {
+				if r.Method == echo.RouteNotFound {
+					// Echo's catch-all 404 of a route group, so that the
+					// group's middleware runs for unknown paths under it
+					// too; checked by TestUnknownPathUnderAProject.
+					continue
+				}
 				routes = append(routes, r.Method+" "+r.Path)
 			}
 			// Deleting the fixture subscription after the routes that use it;
@@ -202,6 +209,37 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnknownPathUnderAProject: an address under a project that names no
+// page is a 404 to those who may see the project, and the same 403 as any
+// page of it to those who may not (nothing about the project is revealed).
+func TestUnknownPathUnderAProject(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	srv, _ := newApp(t, pool, nil)
+	base := "/projects/" + atlassim.FixtureProjectID
+	for _, tt := range []struct {
+		user string
+		path string
+		want int
+	}{
+		{"viewer", base + "/no-such-page", http.StatusNotFound},
+		{"viewer", base + "/clusters/" + atlassim.FixtureReplicaSetCluster + "/no-such-page", http.StatusNotFound},
+		{"viewer", base + "/pipelines/" + atlassim.FixturePipelineName + "/no/such/page", http.StatusNotFound},
+		{"reporting-operator", base + "/no-such-page", http.StatusForbidden},
+		{"reporting-operator", base + "/clusters/" + atlassim.FixtureReplicaSetCluster + "/no-such-page", http.StatusForbidden},
+	} {
+		c := signedIn(t, srv, tt.user)
+		resp, err := c.Get(srv.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s as %s = %d, want %d", tt.path, tt.user, resp.StatusCode, tt.want)
+		}
 	}
 }
 

@@ -11,19 +11,20 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
 // auditFilter turns the query into an audit filter limited to what the
 // user may see.
-func (h *Handler) auditFilter(c echo.Context) (audit.Filter, form.AuditFilter, form.Errors) {
+func (h *Handler) auditFilter(c echo.Context) (audit.Filter, form.AuditFilter, rules.Errors) {
 	f, errs := form.ParseAuditFilter(c.QueryParams())
 	af := audit.Filter{Actor: f.Actor, Action: f.Action, ProjectID: f.ProjectID, Outcome: audit.Outcome(f.Outcome), From: f.From, To: f.To}
 	if visible := h.visibleProjects(c); visible != nil {
 		af.ProjectIDs = visible
 	}
-	af.ProjectScopedOnly = !h.jobs.Authorizer().Can(c.Request().Context(), currentUser(c), identity.AllProjects, identity.PermAuditDownload)
+	af.ProjectScopedOnly = !h.authz.Can(c.Request().Context(), currentUser(c), identity.AllProjects, identity.PermAuditDownload)
 	return af, f, errs
 }
 
@@ -83,7 +84,7 @@ func (h *Handler) canDownloadAudit(c echo.Context, af audit.Filter) bool {
 	if project == "" {
 		project = identity.AllProjects
 	}
-	return h.jobs.Authorizer().Can(c.Request().Context(), currentUser(c), project, identity.PermAuditDownload)
+	return h.authz.Can(c.Request().Context(), currentUser(c), project, identity.PermAuditDownload)
 }
 
 // auditDownload streams the filtered trail as CSV or JSON lines, row by

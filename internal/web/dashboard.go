@@ -10,6 +10,7 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -24,7 +25,7 @@ func currentUser(c echo.Context) identity.User {
 // visibleProjects limits job and audit queries to what the user may see
 // (nil: every project).
 func (h *Handler) visibleProjects(c echo.Context) []string {
-	ids, all := h.jobs.Authorizer().VisibleProjects(c.Request().Context(), currentUser(c))
+	ids, all := h.authz.VisibleProjects(c.Request().Context(), currentUser(c))
 	if all {
 		return nil
 	}
@@ -38,7 +39,7 @@ func (h *Handler) overview(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	visible := h.visibleProjects(c)
-	store := h.jobs.Store()
+	store := h.store
 	mine, _, err := store.List(ctx, jobs.Filter{RequestedBy: u.Subject, ProjectIDs: visible}, 1, 10)
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func (h *Handler) overview(c echo.Context) error {
 func (h *Handler) awaitingDecisionBy(c echo.Context, visible []string) ([]views.Job, error) {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	waiting, _, err := h.jobs.Store().List(ctx, jobs.Filter{State: jobs.StateAwaitingApproval, ProjectIDs: visible}, 1, 100)
+	waiting, _, err := h.store.List(ctx, jobs.Filter{State: jobs.StateAwaitingApproval, ProjectIDs: visible}, 1, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func (h *Handler) awaitingDecisionBy(c echo.Context, visible []string) ([]views.
 		}
 		ok, seen := can[j.ProjectID]
 		if !seen {
-			ok = h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermApprove)
+			ok = h.authz.Can(ctx, u, j.ProjectID, identity.PermApprove)
 			can[j.ProjectID] = ok
 		}
 		if ok {
@@ -97,23 +98,23 @@ func (h *Handler) jobsList(c echo.Context) error {
 	// A field in error is left empty by the parser, so the rest still filters.
 	filter.Kind, filter.State, filter.ProjectID = jobs.Kind(f.Kind), jobs.State(f.State), f.ProjectID
 	filter.Target, filter.RequestedBy, filter.From, filter.To = f.Target, f.Requester, f.From, f.To
-	if f.State == form.StateStalled {
+	if f.State == rules.StateStalled {
 		filter.State, filter.Stalled = "", true
 	}
 	// Sorted on the server, so a sorted list is a stable URL (?sort=state).
 	sort, serrs := form.ParseJobSort(q)
 	for k, msg := range serrs {
 		if errs == nil {
-			errs = form.Errors{}
+			errs = rules.Errors{}
 		}
 		errs[k] = msg
 	}
 	filter.Sort = jobs.Sort{Column: sort.Key, Asc: !sort.Desc}
-	if sort.Key == form.SortRequested {
+	if sort.Key == rules.SortRequested {
 		filter.Sort.Column = ""
 	}
 	page := max(f.Page, 1)
-	list, more, err := h.jobs.Store().List(c.Request().Context(), filter, page, 50)
+	list, more, err := h.store.List(c.Request().Context(), filter, page, 50)
 	if err != nil {
 		return err
 	}
@@ -129,10 +130,10 @@ func (h *Handler) jobPage(c echo.Context) error {
 
 // renderJob renders the job page of :id; errs are the decision form's
 // errors (a rejection without a reason) when it is shown again.
-func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error {
+func (h *Handler) renderJob(c echo.Context, status int, errs rules.Errors) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	if !form.ValidJobID(id) {
+	if !rules.ValidJobID(id) {
 		return notFound()
 	}
 	j, err := h.jobs.ViewJob(ctx, currentUser(c), id)
@@ -142,7 +143,7 @@ func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error 
 	if err != nil {
 		return err
 	}
-	events, err := h.jobs.Store().Events(ctx, id)
+	events, err := h.store.Events(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func (h *Handler) renderJob(c echo.Context, status int, errs form.Errors) error 
 	detail.Approval = h.approvalView(c, j)
 	detail.Restore = h.restoreDetail(c, j)
 	if detail.Approval != nil && errs != nil {
-		detail.Approval.ReasonError = errs[form.FieldReason]
+		detail.Approval.ReasonError = errs[rules.FieldReason]
 	}
 	return render(c, status, views.JobPage(views.JobView{
 		Page: h.page(c, views.JobTitle(detail), "jobs"), Job: detail, ReturnTo: returnTo,
@@ -184,7 +185,7 @@ func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
 	if a.Waiting {
 		mine := u.Subject == j.RequestedBy.Subject
 		a.CanWithdraw = mine
-		a.CanApprove = !mine && h.jobs.Authorizer().Can(c.Request().Context(), u, j.ProjectID, identity.PermApprove)
+		a.CanApprove = !mine && h.authz.Can(c.Request().Context(), u, j.ProjectID, identity.PermApprove)
 	}
 	return a
 }
@@ -194,7 +195,7 @@ func (h *Handler) approvalView(c echo.Context, j jobs.Job) *views.Approval {
 func (h *Handler) decideApproval(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
-		if !form.ValidJobID(id) {
+		if !rules.ValidJobID(id) {
 			return notFound()
 		}
 		ctx := c.Request().Context()
@@ -212,11 +213,7 @@ func (h *Handler) decideApproval(approve bool) echo.HandlerFunc {
 			var ve *jobs.ValidationError
 			if errors.As(err, &ve) {
 				// No reason given: the page again, the field saying why.
-				_, errs := form.ParseRejectReason(vals)
-				if errs == nil {
-					errs = form.Errors{form.FieldReason: ve.Msg}
-				}
-				return h.renderJob(c, http.StatusUnprocessableEntity, errs)
+				return h.renderJob(c, http.StatusUnprocessableEntity, ve.Fields)
 			}
 		}
 		// The job page shows the outcome: its timeline, and Atlas's error if
@@ -244,7 +241,7 @@ func (h *Handler) lineage(c echo.Context, j jobs.Job) (views.Lineage, error) {
 	if j.SnapshotID == "" {
 		return l, nil
 	}
-	related, _, err := h.jobs.Store().List(c.Request().Context(), jobs.Filter{SnapshotID: j.SnapshotID, ProjectID: j.ProjectID}, 1, 100)
+	related, _, err := h.store.List(c.Request().Context(), jobs.Filter{SnapshotID: j.SnapshotID, ProjectID: j.ProjectID}, 1, 100)
 	if err != nil {
 		return l, err
 	}

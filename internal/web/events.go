@@ -11,8 +11,8 @@ import (
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/live"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
-	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
 // liveReadTimeout bounds the shared read of a changed job: it runs on
@@ -31,7 +31,7 @@ const liveReadTimeout = 10 * time.Second
 // anything is read, and the streams picked share one read of the job (and
 // one of its details, for those showing the job's own page).
 func (h *Handler) events(c echo.Context) error {
-	l, err := form.ParseLive(c.QueryParams())
+	l, err := rules.ParseLive(c.QueryParams())
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Msg: "Bad event stream request.", Err: err}
 	}
@@ -40,7 +40,7 @@ func (h *Handler) events(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	authz := h.jobs.Authorizer()
+	authz := h.authz
 	// Called by the hub for every change: no I/O. A change naming no
 	// project (an old payload) is let through and checked after the read.
 	follows := func(ch live.Change) bool {
@@ -116,7 +116,7 @@ func (h *Handler) events(c echo.Context) error {
 
 // sendChange writes the events of one change the stream follows; an error
 // means the stream is gone.
-func (h *Handler) sendChange(ctx context.Context, w http.ResponseWriter, l form.Live, u identity.User, up live.Update) error {
+func (h *Handler) sendChange(ctx context.Context, w http.ResponseWriter, l rules.Live, u identity.User, up live.Update) error {
 	id := up.ID
 	if l.Detail == id {
 		d, err := h.changedDetail(up)
@@ -137,8 +137,8 @@ func (h *Handler) sendChange(ctx context.Context, w http.ResponseWriter, l form.
 
 // mayFollow checks, once the job is read, what the notification could not
 // say for sure.
-func (h *Handler) mayFollow(ctx context.Context, l form.Live, u identity.User, j jobs.Job) bool {
-	return l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) && h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermView)
+func (h *Handler) mayFollow(ctx context.Context, l rules.Live, u identity.User, j jobs.Job) bool {
+	return l.Follows(j.ID, j.ProjectID, j.ClusterName, j.PipelineName) && h.authz.Can(ctx, u, j.ProjectID, identity.PermView)
 }
 
 // changedJob is the changed job, read once for every stream of this process.
@@ -146,7 +146,7 @@ func (h *Handler) changedJob(up live.Update) (jobs.Job, error) {
 	v, err := up.Load("job", func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 		defer cancel()
-		return h.jobs.Store().Get(ctx, up.ID)
+		return h.store.Get(ctx, up.ID)
 	})
 	j, _ := v.(jobs.Job)
 	return j, err
@@ -158,7 +158,7 @@ func (h *Handler) changedDetail(up live.Update) (jobs.Detail, error) {
 	v, err := up.Load("detail", func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 		defer cancel()
-		return h.jobs.Store().ReadDetail(ctx, up.ID)
+		return h.store.ReadDetail(ctx, up.ID)
 	})
 	d, _ := v.(jobs.Detail)
 	return d, err
@@ -195,7 +195,9 @@ func (h *Handler) inventoryEvents(c echo.Context, w *echo.Response, r *inventory
 	if cluster == "" {
 		return views.WriteEvent(ctx, w, views.FreshnessEvent(g), views.FreshnessLine(h.freshness(c, []string{g}, "", g)))
 	}
-	v, err := h.clusterData(c, g, r, cluster, 1, nil)
+	sc := h.scopeFor(ctx, currentUser(c), g, r)
+	sc.ClusterName = cluster
+	v, err := h.clusterData(c, sc, 1, nil)
 	if err != nil {
 		return nil // the cluster is gone or unreadable: the page keeps what it shows
 	}
@@ -210,7 +212,9 @@ func (h *Handler) inventoryEvents(c echo.Context, w *echo.Response, r *inventory
 
 // takeSnapshotEvent sends a cluster's Take snapshot form as it is now.
 func (h *Handler) takeSnapshotEvent(c echo.Context, w *echo.Response, r *inventory.Reader, cluster string) error {
-	v, err := h.clusterData(c, r.ProjectID(), r, cluster, 1, nil)
+	sc := h.scopeFor(c.Request().Context(), currentUser(c), r.ProjectID(), r)
+	sc.ClusterName = cluster
+	v, err := h.clusterData(c, sc, 1, nil)
 	if err != nil {
 		return nil
 	}

@@ -15,42 +15,10 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
-
-// refusal turns a service error a person can act on into the form's
-// refusal message; other errors are returned as they are.
-func refusal(err error) (*views.Refusal, form.Errors, error) {
-	var ve *jobs.ValidationError
-	var refused *jobs.RefusedError
-	var ae *jobs.AtlasError
-	var apiErr *atlas.Error
-	switch {
-	case errors.As(err, &ve):
-		return nil, form.Errors{ve.Field: ve.Msg}, nil
-	case errors.As(err, &refused):
-		return &views.Refusal{Message: refused.Msg}, nil, nil
-	case errors.As(err, &ae):
-		return &views.Refusal{Message: views.AtlasErrorText(ae.Err.ErrorCode, ae.Err.Message()), Code: ae.Err.ErrorCode}, nil, nil
-	case errors.As(err, &apiErr):
-		return &views.Refusal{Message: views.AtlasErrorText(apiErr.ErrorCode, apiErr.Message()), Code: apiErr.ErrorCode}, nil, nil
-	}
-	return nil, nil, err
-}
-
-// done answers a successful action: htmx gets the job row and a flash,
-// a plain form is redirected to the job's page.
-func (h *Handler) done(c echo.Context, j jobs.Job, msg, returnTo string, fresh templ.Component) error {
-	if !isHTMX(c) {
-		target := views.JobURL(j.ID)
-		if returnTo != "" {
-			target += "?return_to=" + urlQueryEscape(returnTo)
-		}
-		return c.Redirect(http.StatusSeeOther, target)
-	}
-	return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: returnTo}, fresh))
-}
 
 // newExport is the Export page portals deep-link to, GET
 // …/clusters/:clusterName/exports/new, prefilled from the query string:
@@ -61,14 +29,8 @@ func (h *Handler) done(c echo.Context, j jobs.Job, msg, returnTo string, fresh t
 // form.ReturnPolicy allows it. What cannot be prefilled is said beside its
 // field; nothing is validated against Atlas until the form is posted.
 func (h *Handler) newExport(c echo.Context) error {
-	g, a, err := h.projectParam(c)
-	if err != nil {
-		return err
-	}
-	name := pathParam(c, "clusterName")
-	if !form.ValidClusterName(name) {
-		return notFound()
-	}
+	sc := scopeOf(c)
+	g, a, name := sc.ProjectID, sc.Inventory, sc.ClusterName
 	ctx := c.Request().Context()
 	p, err := a.Project(ctx)
 	if errors.Is(err, db.ErrNotFound) {
@@ -82,6 +44,11 @@ func (h *Handler) newExport(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	v := views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"), Project: projectView(p.Project), ClusterName: name}
+	if !sc.CanOperate {
+		v.ActionsNote = noActionsNote
+		return render(c, http.StatusOK, views.NewExportPage(v))
+	}
 	choices, err := h.exportChoices(ctx, a, name)
 	if err != nil {
 		return err
@@ -91,43 +58,43 @@ func (h *Handler) newExport(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
-	ef := views.ExportForm{ProjectID: g, ClusterName: name, Snapshots: choices, Buckets: buckets}
-	ef.CSRFToken = csrfToken(c)
+	ef := h.exportForm(c, sc, "", buckets)
+	ef.Snapshots = choices
 	ef.ReturnTo, ef.Errors = form.ParseReturnTo(q, h.returnPolicy)
 	if ef.Errors == nil {
-		ef.Errors = form.Errors{}
+		ef.Errors = rules.Errors{}
 	}
-	if id := strings.TrimSpace(q.Get(form.FieldSnapshotID)); id != "" {
+	if id := strings.TrimSpace(q.Get(rules.FieldSnapshotID)); id != "" {
 		if slices.ContainsFunc(choices, func(s views.SnapshotChoice) bool { return s.ID == id }) {
 			ef.SnapshotID = id
 			if ef.Exported, err = h.exportsOf(ctx, g, id); err != nil {
 				return err
 			}
 		} else {
-			ef.Errors[form.FieldSnapshotID] = "The snapshot in the link is not a completed snapshot of this cluster. Choose one from the list."
+			ef.Errors[rules.FieldSnapshotID] = "The snapshot in the link is not a completed snapshot of this cluster. Choose one from the list."
 		}
 	}
 	if len(choices) == 0 {
-		ef.Errors[form.FieldSnapshotID] = "This cluster has no completed snapshot to export yet."
+		ef.Errors[rules.FieldSnapshotID] = "This cluster has no completed snapshot to export yet."
 	}
-	if id := strings.TrimSpace(q.Get(form.FieldExportBucketID)); id != "" {
+	if id := strings.TrimSpace(q.Get(rules.FieldExportBucketID)); id != "" {
 		if slices.ContainsFunc(buckets, func(b views.Bucket) bool { return b.ID == id }) {
 			ef.ExportBucketID = id
 		} else {
-			ef.Errors[form.FieldExportBucketID] = "The bucket in the link is not one of this project's export buckets. Choose one from the list."
+			ef.Errors[rules.FieldExportBucketID] = "The bucket in the link is not one of this project's export buckets. Choose one from the list."
 		}
 	}
 	rows := prefillCustomData(q)
 	ef.CustomData = form.CustomDataRows(rows)
 	if _, errs := form.ParseExport(rows); errs != nil {
 		for k, msg := range errs {
-			if strings.HasPrefix(k, form.FieldCustomData) {
+			if strings.HasPrefix(k, rules.FieldCustomData) {
 				ef.Errors[k] = msg
 			}
 		}
 	}
-	return render(c, http.StatusOK, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"),
-		Project: projectView(p.Project), ClusterName: name, Form: ef}))
+	v.Form = &ef
+	return render(c, http.StatusOK, views.NewExportPage(v))
 }
 
 // maxPrefillRows bounds the custom data rows a deep link may prefill.
@@ -139,21 +106,21 @@ const maxPrefillRows = 50
 // parameters in key order.
 func prefillCustomData(q url.Values) url.Values {
 	rows := form.CustomDataRows(q)
-	prefix := form.FieldCustomData + "."
+	prefix := rules.FieldCustomData + "."
 	var named []string
 	for k := range q {
-		if strings.HasPrefix(k, prefix) && k != form.FieldCustomKey && k != form.FieldCustomValue && len(k) > len(prefix) {
+		if strings.HasPrefix(k, prefix) && k != rules.FieldCustomKey && k != rules.FieldCustomValue && len(k) > len(prefix) {
 			named = append(named, k)
 		}
 	}
 	slices.Sort(named)
 	for _, k := range named {
-		rows = append(rows, form.KeyValue{Key: strings.TrimPrefix(k, prefix), Value: q.Get(k)})
+		rows = append(rows, rules.KeyValue{Key: strings.TrimPrefix(k, prefix), Value: q.Get(k)})
 	}
 	out := url.Values{}
 	for _, r := range rows[:min(len(rows), maxPrefillRows)] {
-		out.Add(form.FieldCustomKey, r.Key)
-		out.Add(form.FieldCustomValue, r.Value)
+		out.Add(rules.FieldCustomKey, r.Key)
+		out.Add(rules.FieldCustomValue, r.Value)
 	}
 	return out
 }
@@ -174,122 +141,89 @@ func (h *Handler) exportChoices(ctx context.Context, r *inventory.Reader, name s
 	return out, nil
 }
 
-// exportSnapshot handles POST …/clusters/:clusterName/exports.
-func (h *Handler) exportSnapshot(c echo.Context) error {
-	g, a, err := h.projectParam(c)
-	if err != nil {
-		return err
-	}
-	name := pathParam(c, "clusterName")
-	if !form.ValidClusterName(name) {
-		return notFound()
-	}
-	vals, err := c.FormParams()
-	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
-	}
-	action, aerrs := form.ParseAction(vals, h.returnPolicy)
-	req, ferrs := form.ParseExport(vals)
-	ef := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: vals.Get(form.FieldSnapshotID), ExportBucketID: vals.Get(form.FieldExportBucketID), CustomData: form.CustomDataRows(vals)}
-	ef.IdempotencyKey, ef.ReturnTo, ef.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
-	again := func(status int) error {
-		ctx := c.Request().Context()
-		if buckets, err := h.buckets(ctx, a); err == nil {
-			ef.Buckets = buckets
-		}
-		// The stand-alone page, and a form whose snapshot is missing, offer
-		// the completed snapshots to choose from.
-		if !isHTMX(c) || !form.ValidAtlasID(ef.SnapshotID) {
-			if choices, err := h.exportChoices(ctx, a, name); err == nil {
-				ef.Snapshots = choices
+// exportAction is POST …/clusters/:clusterName/exports.
+func (h *Handler) exportAction() action[jobs.ExportRequest] {
+	return action[jobs.ExportRequest]{
+		parse: func(s scope, vals url.Values, a form.Action) (jobs.ExportRequest, rules.Errors) {
+			f, errs := form.ParseExport(vals)
+			labels := make([]atlas.Label, 0, len(f.CustomData))
+			for _, kv := range f.CustomData {
+				labels = append(labels, atlas.Label{Key: kv.Key, Value: kv.Value})
 			}
-		}
-		if form.ValidAtlasID(ef.SnapshotID) {
-			// Shown again, the form still warns about earlier exports.
-			if earlier, err := h.exportsOf(ctx, g, ef.SnapshotID); err == nil {
-				ef.Exported = earlier
+			return jobs.ExportRequest{ProjectID: s.ProjectID, ClusterName: s.ClusterName, SnapshotID: f.SnapshotID,
+				ExportBucketID: f.ExportBucketID, CustomData: labels, IdempotencyKey: a.IdempotencyKey}, errs
+		},
+		submit: h.jobs.ExportSnapshot,
+		again: func(c echo.Context, s scope, p posted, status int) error {
+			ef := views.ExportForm{FormCommon: p.common(c), ProjectID: s.ProjectID, ClusterName: s.ClusterName,
+				SnapshotID: p.Values.Get(rules.FieldSnapshotID), ExportBucketID: p.Values.Get(rules.FieldExportBucketID), CustomData: form.CustomDataRows(p.Values)}
+			ctx := c.Request().Context()
+			if buckets, err := h.buckets(ctx, s.Inventory); err == nil {
+				ef.Buckets = buckets
 			}
-		}
-		if isHTMX(c) {
-			return render(c, status, views.ExportSnapshot(ef))
-		}
-		return render(c, status, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"), Project: views.Project{ID: g}, ClusterName: name, Form: ef}))
+			// The stand-alone page, and a form whose snapshot is missing, offer
+			// the completed snapshots to choose from.
+			if !isHTMX(c) || !rules.ValidSnapshotID(ef.SnapshotID) {
+				if choices, err := h.exportChoices(ctx, s.Inventory, s.ClusterName); err == nil {
+					ef.Snapshots = choices
+				}
+			}
+			if rules.ValidSnapshotID(ef.SnapshotID) {
+				// Shown again, the form still warns about earlier exports.
+				if earlier, err := h.exportsOf(ctx, s.ProjectID, ef.SnapshotID); err == nil {
+					ef.Exported = earlier
+				}
+			}
+			if isHTMX(c) {
+				return render(c, status, views.ExportSnapshot(ef))
+			}
+			return render(c, status, views.NewExportPage(views.NewExportView{Page: h.page(c, "Export a snapshot", "projects"), Project: views.Project{ID: s.ProjectID}, ClusterName: s.ClusterName, Form: &ef}))
+		},
+		done: func(c echo.Context, s scope, j jobs.Job, r jobs.ExportRequest) (string, templ.Component, error) {
+			buckets, err := h.buckets(c.Request().Context(), s.Inventory)
+			if err != nil {
+				return "", nil, err
+			}
+			fresh := h.exportForm(c, s, r.SnapshotID, buckets)
+			msg := "Export requested."
+			if j.State == jobs.StateAwaitingApproval {
+				msg = "Export requested: it waits for another operator's approval before it goes to Atlas."
+			}
+			return msg, views.ExportSnapshot(fresh), nil
+		},
 	}
-	if errs := merge(aerrs, ferrs); errs != nil {
-		ef.Errors = errs
-		return again(http.StatusUnprocessableEntity)
-	}
-	labels := make([]atlas.Label, 0, len(req.CustomData))
-	for _, kv := range req.CustomData {
-		labels = append(labels, atlas.Label{Key: kv.Key, Value: kv.Value})
-	}
-	j, err := h.jobs.ExportSnapshot(c.Request().Context(), currentUser(c), origin(c), jobs.ExportRequest{
-		ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, ExportBucketID: req.ExportBucketID, CustomData: labels, IdempotencyKey: action.IdempotencyKey,
-	})
-	if err != nil {
-		ref, errs, other := refusal(err)
-		if other != nil {
-			return other
-		}
-		ef.Refusal, ef.Errors = ref, errs
-		return again(http.StatusUnprocessableEntity)
-	}
-	fresh := views.ExportForm{ProjectID: g, ClusterName: name, SnapshotID: req.SnapshotID, Buckets: ef.Buckets}
-	fresh.CSRFToken = csrfToken(c)
-	if fresh.Buckets, err = h.buckets(c.Request().Context(), a); err != nil {
-		return atlasErr(err)
-	}
-	msg := "Export requested."
-	if j.State == jobs.StateAwaitingApproval {
-		msg = "Export requested: it waits for another operator's approval before it goes to Atlas."
-	}
-	return h.done(c, j, msg, action.ReturnTo, views.ExportSnapshot(fresh))
 }
 
-// triggerIngestion handles POST …/pipelines/:pipelineName/runs.
-func (h *Handler) triggerIngestion(c echo.Context) error {
-	g, _, err := h.projectParam(c)
-	if err != nil {
-		return err
+// exportForm is a fresh Export form of snapshotID.
+func (h *Handler) exportForm(c echo.Context, s scope, snapshotID string, buckets []views.Bucket) views.ExportForm {
+	f := views.ExportForm{ProjectID: s.ProjectID, ClusterName: s.ClusterName, SnapshotID: snapshotID, Buckets: buckets}
+	f.CSRFToken, f.IdempotencyKey = csrfToken(c), rules.NewIdempotencyKey()
+	return f
+}
+
+// ingestionAction is POST …/pipelines/:pipelineName/runs.
+func (h *Handler) ingestionAction() action[jobs.IngestionRequest] {
+	return action[jobs.IngestionRequest]{
+		parse: func(s scope, vals url.Values, a form.Action) (jobs.IngestionRequest, rules.Errors) {
+			f, errs := form.ParseTriggerIngestion(vals)
+			return jobs.IngestionRequest{ProjectID: s.ProjectID, PipelineName: s.PipelineName, SnapshotID: f.SnapshotID,
+				RetentionUnit: atlas.RetentionUnit(f.RetentionUnits), RetentionValue: f.RetentionValue, IdempotencyKey: a.IdempotencyKey}, errs
+		},
+		submit: h.jobs.TriggerIngestion,
+		again: func(c echo.Context, s scope, p posted, status int) error {
+			inf := views.IngestionForm{FormCommon: p.common(c), ProjectID: s.ProjectID, PipelineName: s.PipelineName, SnapshotID: p.Values.Get(rules.FieldSnapshotID),
+				RetentionUnits: p.Values.Get(rules.FieldRetentionUnits), RetentionValue: p.Values.Get(rules.FieldRetentionValue)}
+			if isHTMX(c) {
+				return render(c, status, views.TriggerIngestion(inf))
+			}
+			return render(c, status, views.NewIngestionPage(views.NewIngestionView{Page: h.page(c, "Trigger an ingestion", "projects"), Project: views.Project{ID: s.ProjectID}, Pipeline: views.Pipeline{Name: s.PipelineName}, Form: &inf}))
+		},
+		done: func(c echo.Context, s scope, j jobs.Job, r jobs.IngestionRequest) (string, templ.Component, error) {
+			fresh := views.IngestionForm{ProjectID: s.ProjectID, PipelineName: s.PipelineName, SnapshotID: r.SnapshotID}
+			fresh.CSRFToken, fresh.IdempotencyKey = csrfToken(c), rules.NewIdempotencyKey()
+			return "Ingestion requested.", views.TriggerIngestion(fresh), nil
+		},
 	}
-	name := pathParam(c, "pipelineName")
-	if !form.ValidPipelineName(name) {
-		return notFound()
-	}
-	vals, err := c.FormParams()
-	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
-	}
-	action, aerrs := form.ParseAction(vals, h.returnPolicy)
-	req, ferrs := form.ParseTriggerIngestion(vals)
-	inf := views.IngestionForm{ProjectID: g, PipelineName: name, SnapshotID: vals.Get(form.FieldSnapshotID), RetentionUnits: vals.Get(form.FieldRetentionUnits), RetentionValue: vals.Get(form.FieldRetentionValue)}
-	inf.IdempotencyKey, inf.ReturnTo, inf.CSRFToken = vals.Get(form.FieldIdempotencyKey), action.ReturnTo, csrfToken(c)
-	again := func(status int) error {
-		if isHTMX(c) {
-			return render(c, status, views.TriggerIngestion(inf))
-		}
-		return render(c, status, views.NewIngestionPage(views.NewIngestionView{Page: h.page(c, "Trigger an ingestion", "projects"), Project: views.Project{ID: g}, Pipeline: views.Pipeline{Name: name}, Form: inf}))
-	}
-	if errs := merge(aerrs, ferrs); errs != nil {
-		inf.Errors = errs
-		return again(http.StatusUnprocessableEntity)
-	}
-	j, err := h.jobs.TriggerIngestion(c.Request().Context(), currentUser(c), origin(c), jobs.IngestionRequest{
-		ProjectID: g, PipelineName: name, SnapshotID: req.SnapshotID, RetentionUnit: atlas.RetentionUnit(req.RetentionUnits),
-		RetentionValue: req.RetentionValue, IdempotencyKey: action.IdempotencyKey,
-	})
-	if err != nil {
-		ref, errs, other := refusal(err)
-		if other != nil {
-			return other
-		}
-		inf.Refusal, inf.Errors = ref, errs
-		return again(http.StatusUnprocessableEntity)
-	}
-	fresh := views.IngestionForm{ProjectID: g, PipelineName: name, SnapshotID: req.SnapshotID}
-	fresh.CSRFToken = csrfToken(c)
-	h.recordSubmitted(c, j)
-	return h.done(c, j, "Ingestion requested.", action.ReturnTo, views.TriggerIngestion(fresh))
 }
 
 func (h *Handler) buckets(ctx context.Context, r *inventory.Reader) ([]views.Bucket, error) {
@@ -307,9 +241,9 @@ func (h *Handler) buckets(ctx context.Context, r *inventory.Reader) ([]views.Buc
 // exportsOf are Snapdesk's exports of a snapshot that did not fail: the
 // Export form warns before exporting it to the same bucket again.
 func (h *Handler) exportsOf(ctx context.Context, g, snapshotID string) ([]views.Job, error) {
-	js, _, err := h.jobs.Store().List(ctx, jobs.Filter{Kind: jobs.KindExport, ProjectID: g, SnapshotID: snapshotID}, 1, 50)
+	js, _, err := h.store.List(ctx, jobs.Filter{Kind: jobs.KindExport, ProjectID: g, SnapshotID: snapshotID}, 1, 50)
 	if err != nil {
 		return nil, err
 	}
-	return views.ExportsOf(snapshotID, jobViews(js)), nil
+	return exportsAmong(snapshotID, jobViews(js)), nil
 }

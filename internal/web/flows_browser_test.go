@@ -20,7 +20,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/poller"
-	"github.com/snapdesk/snapdesk/internal/web/form"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // The browser flows: what a person does with Snapdesk, in headless
@@ -305,8 +305,8 @@ func (a *browserApp) triggerIngestion(t *testing.T) (jobID, snapshotID string) {
 		s.value = s.options[1].value;
 		return s.value; })()`))
 	a.do(t, "trigger an ingestion",
-		chromedp.SetValue(chromedp.CSS(ingest+` input[name="`+form.FieldRetentionValue+`"]`), "7"),
-		chromedp.SetValue(chromedp.CSS(ingest+` select[name="`+form.FieldRetentionUnits+`"]`), form.UnitDays),
+		chromedp.SetValue(chromedp.CSS(ingest+` input[name="`+rules.FieldRetentionValue+`"]`), "7"),
+		chromedp.SetValue(chromedp.CSS(ingest+` select[name="`+rules.FieldRetentionUnits+`"]`), rules.UnitDays),
 		chromedp.Click(chromedp.CSS(ingest+` [data-testid="ingest-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(row)),
 		containsText(flashMessage, "Ingestion requested."),

@@ -40,7 +40,11 @@ type Deps struct {
 	Version string
 	Metrics *metrics.Metrics
 	Live    *live.Hub
-	Jobs    *jobs.Service
+	// Jobs takes every action and checks it; Store is read for the job
+	// lists (filtered by what Authz lets the person see).
+	Jobs  *jobs.Service
+	Store *jobs.Store
+	Authz identity.Authorizer
 	// Tokens keeps the API tokens people manage on /settings/tokens.
 	Tokens *tokens.Service
 	// Notify keeps notification subscriptions and their deliveries.
@@ -81,10 +85,11 @@ type Handler struct {
 	metrics *metrics.Metrics
 	live    *live.Hub
 	jobs    *jobs.Service
+	store   *jobs.Store
+	authz   identity.Authorizer
 	tokens  *tokens.Service
 	notify  *notify.Service
 
-	catalog *catalog.Catalog
 	// inventory and invCatalog: reads of the inventory (invCatalog checks
 	// the person's permission first); health rates /health.
 	inventory  *inventory.Store
@@ -123,9 +128,12 @@ func New(d Deps) (*echo.Echo, error) {
 	if d.Sessions == nil || (d.OIDC == nil) == !d.DevSignIn {
 		return nil, errors.New("web: sessions and exactly one of OIDC or DevSignIn are required")
 	}
-	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, notify: d.Notify, returnPolicy: policy,
-		sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn,
-		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Jobs.Authorizer()), health: d.Health, invHub: d.InventoryHub, drills: d.Drills}
+	if d.Jobs == nil || d.Store == nil || d.Authz == nil {
+		return nil, errors.New("web: Jobs, Store and Authz are required")
+	}
+	h := &Handler{pool: d.Pool, metricsToken: d.MetricsToken, log: d.Logger, version: d.Version, metrics: d.Metrics, live: d.Live, jobs: d.Jobs, tokens: d.Tokens, notify: d.Notify,
+		store: d.Store, authz: d.Authz, returnPolicy: policy, sessions: d.Sessions, oidc: d.OIDC, devMode: d.DevSignIn,
+		inventory: d.Inventory, invCatalog: catalog.NewInventory(d.Inventory, d.Authz), health: d.Health, invHub: d.InventoryHub, drills: d.Drills}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -13,8 +13,8 @@ import (
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
-	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
 // Pages that read the inventory across projects (/snapshots, /health), and
@@ -85,14 +85,14 @@ func snapshotFilter(c echo.Context, visible []string) (inventory.SnapshotFilter,
 		Errors: map[string]string{}}
 	f := inventory.SnapshotFilter{Projects: visible, Desc: v.Desc}
 	if v.Project != "" {
-		if form.ValidGroupID(v.Project) {
+		if rules.ValidGroupID(v.Project) {
 			f.Project = v.Project
 		} else {
 			v.Errors["project"] = "Choose a project from the list."
 		}
 	}
 	if v.Cluster != "" {
-		if form.ValidClusterName(v.Cluster) {
+		if rules.ValidClusterName(v.Cluster) {
 			f.Cluster = v.Cluster
 		} else {
 			v.Errors["cluster"] = "A cluster name has letters, digits and hyphens, starting with a letter or digit."
@@ -233,7 +233,7 @@ func (h *Handler) healthPage(c echo.Context) error {
 	}
 	q := c.QueryParams()
 	f := inventory.HealthFilter{Projects: visible}
-	if p := q.Get("project"); form.ValidGroupID(p) {
+	if p := q.Get("project"); rules.ValidGroupID(p) {
 		f.Project = p
 	}
 	switch s := q.Get("state"); s {
@@ -260,7 +260,7 @@ func (h *Handler) healthPage(c echo.Context) error {
 // most refreshPerPerson times a minute per person. It is audited.
 func (h *Handler) refreshProject(c echo.Context) error {
 	g := pathParam(c, "groupId")
-	if !form.ValidGroupID(g) {
+	if !rules.ValidGroupID(g) {
 		return notFound()
 	}
 	ctx := c.Request().Context()

@@ -34,12 +34,11 @@ func (h *Handler) projectNotificationsPage(c echo.Context) error {
 // notifyProject resolves the project of a project settings route: people
 // who may not manage its notifications are refused (and audited).
 func (h *Handler) notifyProject(c echo.Context) (*views.Project, error) {
-	g, a, err := h.projectParam(c)
-	if err != nil {
-		return nil, err
-	}
+	// The project scope checked the id and that the person may view it.
+	sc := scopeOf(c)
+	g, a := sc.ProjectID, sc.Inventory
 	ctx, u := c.Request().Context(), currentUser(c)
-	if err := identity.Require(ctx, h.jobs.Authorizer(), u, g, identity.PermManageNotifications); err != nil {
+	if err := identity.Require(ctx, h.authz, u, g, identity.PermManageNotifications); err != nil {
 		return nil, h.forbidden(c, err, "Only the project's admins manage its notifications.")
 	}
 	v := views.Project{ID: g}
@@ -89,7 +88,7 @@ func (h *Handler) notifyAdminOf(ctx context.Context, u identity.User) ([]views.P
 	}
 	var out []views.Project
 	for _, p := range projects {
-		if h.jobs.Authorizer().Can(ctx, u, p.ID, identity.PermManageNotifications) {
+		if h.authz.Can(ctx, u, p.ID, identity.PermManageNotifications) {
 			out = append(out, views.Project{ID: p.ID, Name: p.Name})
 		}
 	}

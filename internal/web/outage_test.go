@@ -29,7 +29,7 @@ func TestSubmissionWhilePostgresGoesAwayAnswers503(t *testing.T) {
 	_, doc := fetch(t, c, req)
 	v := formValues(doc, `[data-testid="take-snapshot-form"]`)
 	v.Set("retentionInDays", "1")
-	app.Jobs.SetCrashHook(func(jobs.Job) error { link.Cut(); return nil })
+	app.Hook.Set(func(jobs.Job) error { link.Cut(); return nil })
 	resp, doc := fetch(t, c, post(app.Server.URL, clusterPath+"/snapshots", v))
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("POST while Postgres is down after Atlas answered = %d, want 503", resp.StatusCode)
@@ -41,7 +41,7 @@ func TestSubmissionWhilePostgresGoesAwayAnswers503(t *testing.T) {
 		t.Fatalf("Atlas was asked %d times", n)
 	}
 	link.Restore()
-	app.Jobs.SetCrashHook(nil)
+	app.Hook.Set(nil)
 	if n, err := app.Jobs.RecordOwed(context.Background()); n != 1 || err != nil {
 		t.Fatalf("RecordOwed = %d, %v", n, err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/poller"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -45,6 +46,7 @@ type pagesApp struct {
 	sim   *atlassim.Server
 	atlas *atlas.Client
 	svc   *jobs.Service
+	store *jobs.Store
 	hub   *live.Hub
 	app   *testApp
 }
@@ -55,7 +57,7 @@ func (a *pagesApp) sync(t *testing.T) { a.app.SyncNow(t) }
 func newPagesApp(t *testing.T) *pagesApp {
 	t.Helper()
 	app := startApp(t, dbtest.New(t), appOptions{})
-	return &pagesApp{srv: app.Server, pool: app.Pool, clock: app.Clock, sim: app.Sim, atlas: app.Atlas, svc: app.Jobs, hub: app.Hub, app: app}
+	return &pagesApp{srv: app.Server, pool: app.Pool, clock: app.Clock, sim: app.Sim, atlas: app.Atlas, svc: app.Jobs, store: app.Store, hub: app.Hub, app: app}
 }
 
 func byTestID(s interface {
@@ -84,12 +86,12 @@ func TestExportDeepLinkPrefillsTheForm(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	q := url.Values{
-		form.FieldSnapshotID:     {atlassim.FixtureScheduledSnapshotID},
-		form.FieldExportBucketID: {atlassim.FixtureAzureBucketID},
-		form.FieldCustomKey:      {"team"},
-		form.FieldCustomValue:    {"payments <core>"},
-		"customData.ticket":      {"OPS-42"},
-		form.FieldReturnTo:       {portalURL},
+		rules.FieldSnapshotID:     {atlassim.FixtureScheduledSnapshotID},
+		rules.FieldExportBucketID: {atlassim.FixtureAzureBucketID},
+		rules.FieldCustomKey:      {"team"},
+		rules.FieldCustomValue:    {"payments <core>"},
+		"customData.ticket":       {"OPS-42"},
+		rules.FieldReturnTo:       {portalURL},
 	}
 	resp, doc := getDoc(t, c, srv.URL+exportNewPath+"?"+q.Encode())
 	if resp.StatusCode != http.StatusOK {
@@ -166,7 +168,7 @@ func TestExportDeepLinkRefusesForeignReturnTo(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	for _, rt := range []string{"https://evil.example/x", "//evil.example", "javascript:alert(1)", "http://portal.example.com/x", "https://portal.example.com@evil.example/"} {
-		q := url.Values{form.FieldSnapshotID: {atlassim.FixtureSnapshotID}, form.FieldReturnTo: {rt}}
+		q := url.Values{rules.FieldSnapshotID: {atlassim.FixtureSnapshotID}, rules.FieldReturnTo: {rt}}
 		resp, doc := getDoc(t, c, srv.URL+exportNewPath+"?"+q.Encode())
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("return_to %q: status %d", rt, resp.StatusCode)
@@ -185,16 +187,16 @@ func TestExportDeepLinkSaysWhatCannotBePrefilled(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	q := url.Values{
-		form.FieldSnapshotID:     {"ffffffffffffffffffffffff"},
-		form.FieldExportBucketID: {"not-a-bucket"},
-		form.FieldCustomKey:      {"snapdesk.job"},
-		form.FieldCustomValue:    {"mine"},
+		rules.FieldSnapshotID:     {"ffffffffffffffffffffffff"},
+		rules.FieldExportBucketID: {"not-a-bucket"},
+		rules.FieldCustomKey:      {"snapdesk.job"},
+		rules.FieldCustomValue:    {"mine"},
 	}
 	resp, doc := getDoc(t, c, srv.URL+exportNewPath+"?"+q.Encode())
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	for _, field := range []string{form.FieldSnapshotID, form.FieldExportBucketID, form.CustomKeyField(0)} {
+	for _, field := range []string{rules.FieldSnapshotID, rules.FieldExportBucketID, rules.CustomKeyField(0)} {
 		if byTestID(doc, "error-"+field).Length() != 1 {
 			t.Errorf("no note beside %s", field)
 		}
@@ -207,9 +209,9 @@ func TestExportDeepLinkSaysWhatCannotBePrefilled(t *testing.T) {
 	// page comes back with the snapshots to choose from.
 	_, doc = getDoc(t, c, srv.URL+exportNewPath)
 	v := formValues(doc, `[data-testid="export-form"]`)
-	v.Set(form.FieldExportBucketID, atlassim.FixtureAWSBucketID)
+	v.Set(rules.FieldExportBucketID, atlassim.FixtureAWSBucketID)
 	resp, doc = fetch(t, c, post(srv.URL, clusterPath+"/exports", v))
-	if resp.StatusCode != http.StatusUnprocessableEntity || byTestID(doc, "snapshot-picker").Length() != 1 || byTestID(doc, "error-"+form.FieldSnapshotID).Length() != 1 {
+	if resp.StatusCode != http.StatusUnprocessableEntity || byTestID(doc, "snapshot-picker").Length() != 1 || byTestID(doc, "error-"+rules.FieldSnapshotID).Length() != 1 {
 		t.Errorf("export without a snapshot = %d, picker %d", resp.StatusCode, byTestID(doc, "snapshot-picker").Length())
 	}
 }
@@ -217,11 +219,11 @@ func TestExportDeepLinkSaysWhatCannotBePrefilled(t *testing.T) {
 func TestExportDeepLinkWithHTMXOffersTheWayBack(t *testing.T) {
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
-	q := url.Values{form.FieldSnapshotID: {atlassim.FixtureSnapshotID}, form.FieldExportBucketID: {atlassim.FixtureGCPBucketID}, form.FieldReturnTo: {portalURL}}
+	q := url.Values{rules.FieldSnapshotID: {atlassim.FixtureSnapshotID}, rules.FieldExportBucketID: {atlassim.FixtureGCPBucketID}, rules.FieldReturnTo: {portalURL}}
 	_, doc := getDoc(t, c, srv.URL+exportNewPath+"?"+q.Encode())
 	v := formValues(doc, `[data-testid="export-form"]`)
-	v.Set(form.FieldSnapshotID, atlassim.FixtureSnapshotID)
-	v.Set(form.FieldExportBucketID, atlassim.FixtureGCPBucketID)
+	v.Set(rules.FieldSnapshotID, atlassim.FixtureSnapshotID)
+	v.Set(rules.FieldExportBucketID, atlassim.FixtureGCPBucketID)
 	req := post(srv.URL, clusterPath+"/exports", v)
 	req.Header.Set("HX-Request", "true")
 	resp, doc := fetch(t, c, req)
@@ -494,13 +496,13 @@ func TestSnapshotRowFollowsItsJobLive(t *testing.T) {
 	c := signedIn(t, app.srv, "operator")
 	_, doc := getDoc(t, c, app.srv.URL+clusterPath)
 	v := formValues(doc, `[data-testid="take-snapshot-form"]`)
-	v.Set(form.FieldRetentionInDays, "2")
+	v.Set(rules.FieldRetentionInDays, "2")
 	resp, _ := fetch(t, c, post(app.srv.URL, clusterPath+"/snapshots", v))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("take snapshot = %d", resp.StatusCode)
 	}
 	jobID := strings.TrimPrefix(resp.Header.Get("Location"), "/jobs/")
-	j, err := app.svc.Store().Get(context.Background(), jobID)
+	j, err := app.store.Get(context.Background(), jobID)
 	if err != nil || j.AtlasID == "" {
 		t.Fatalf("job %q: %+v, %v", jobID, j, err)
 	}
@@ -538,7 +540,7 @@ func TestSnapshotRowFollowsItsJobLive(t *testing.T) {
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if st, err := poller.New(pcfg, app.svc, metrics.New(), log).Cycle(ctx); err != nil || st.Transitions == 0 {
+	if st, err := poller.New(pcfg, app.svc, app.store, app.atlas, metrics.New(), log).Cycle(ctx); err != nil || st.Transitions == 0 {
 		t.Fatalf("poll cycle: %+v, %v", st, err)
 	}
 	frag := app.waitForEvent(t, ctx, events, jobID, views.SnapshotEvent(jobID), func(d *goquery.Document) bool {
@@ -559,15 +561,15 @@ func TestRunRowFollowsItsJobLive(t *testing.T) {
 	c := signedIn(t, app.srv, "operator")
 	_, doc := getDoc(t, c, app.srv.URL+pipelinePath)
 	v := formValues(doc, `[data-testid="ingest-form"]`)
-	v.Set(form.FieldSnapshotID, atlassim.FixtureSnapshotID)
-	v.Set(form.FieldRetentionUnits, "DAYS")
-	v.Set(form.FieldRetentionValue, "7")
+	v.Set(rules.FieldSnapshotID, atlassim.FixtureSnapshotID)
+	v.Set(rules.FieldRetentionUnits, "DAYS")
+	v.Set(rules.FieldRetentionValue, "7")
 	resp, _ := fetch(t, c, post(app.srv.URL, pipelinePath+"/runs", v))
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("trigger ingestion = %d", resp.StatusCode)
 	}
 	jobID := strings.TrimPrefix(resp.Header.Get("Location"), "/jobs/")
-	j, err := app.svc.Store().Get(context.Background(), jobID)
+	j, err := app.store.Get(context.Background(), jobID)
 	if err != nil || j.AtlasID == "" {
 		t.Fatalf("job %q: %+v, %v", jobID, j, err)
 	}
@@ -587,7 +589,7 @@ func TestRunRowFollowsItsJobLive(t *testing.T) {
 	}
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
-	if st, err := poller.New(pcfg, app.svc, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil))).Cycle(ctx); err != nil || st.Transitions == 0 {
+	if st, err := poller.New(pcfg, app.svc, app.store, app.atlas, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil))).Cycle(ctx); err != nil || st.Transitions == 0 {
 		t.Fatalf("poll cycle: %+v, %v", st, err)
 	}
 	frag := app.waitForEvent(t, ctx, events, jobID, views.RunEvent(jobID), func(d *goquery.Document) bool {

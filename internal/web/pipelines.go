@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,6 +11,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -31,17 +31,11 @@ func runView(r atlas.PipelineRun, byRun map[string]views.Job) views.PipelineRun 
 	return v
 }
 
-// pipelineTarget validates the pipeline path parameters and returns the
-// project, the pipeline's name and the project's inventory reader.
+// pipelineTarget returns the scope's project, the pipeline's name and the
+// project's inventory reader (the scope middleware checked them).
 func (h *Handler) pipelineTarget(c echo.Context) (atlas.Project, string, *inventory.Reader, error) {
-	g, r, err := h.projectParam(c)
-	if err != nil {
-		return atlas.Project{}, "", nil, err
-	}
-	name := pathParam(c, "pipelineName")
-	if !form.ValidPipelineName(name) {
-		return atlas.Project{}, "", nil, notFound()
-	}
+	sc := scopeOf(c)
+	g, r, name := sc.ProjectID, sc.Inventory, sc.PipelineName
 	p, err := r.Project(c.Request().Context())
 	if errors.Is(err, db.ErrNotFound) {
 		return atlas.Project{ID: g}, "", nil, notInInventory("project")
@@ -97,7 +91,7 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pipelineJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 50)
+	pipelineJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 50)
 	if err != nil {
 		return err
 	}
@@ -119,6 +113,10 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	for _, r := range runs {
 		v.Runs = append(v.Runs, runView(r.PipelineRun, byRun))
 	}
+	if !scopeOf(c).CanOperate {
+		v.ActionsNote = noActionsNote
+		return render(c, status, views.PipelinePage(v))
+	}
 	// The snapshots a pipeline can ingest are its source cluster's
 	// completed ones (Atlas's availableSnapshots), read from the inventory.
 	var avail []inventory.Snapshot
@@ -127,22 +125,22 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 			return err
 		}
 	}
-	v.Trigger = views.IngestionForm{ProjectID: p.ID, PipelineName: name, SnapshotID: c.QueryParam(form.FieldSnapshotID),
-		RetentionUnits: c.QueryParam(form.FieldRetentionUnits), RetentionValue: c.QueryParam(form.FieldRetentionValue)}
-	if v.Trigger.RetentionUnits == "" && v.Trigger.RetentionValue == "" && v.Pipeline.Retention.Value > 0 {
-		// Unless the link says otherwise, the pipeline's own retention.
-		v.Trigger.RetentionUnits, v.Trigger.RetentionValue = v.Pipeline.Retention.Units, strconv.Itoa(v.Pipeline.Retention.Value)
+	// The Trigger ingestion deep link (…/runs/new) is prefilled from its
+	// query (else the pipeline's own retention), and carries return_to
+	// only when the policy allows it.
+	q := c.QueryParams()
+	f := h.ingestForm(c, scopeOf(c), q.Get(rules.FieldSnapshotID), v.Pipeline)
+	if q.Get(rules.FieldRetentionUnits) != "" || q.Get(rules.FieldRetentionValue) != "" {
+		f.RetentionUnits, f.RetentionValue = q.Get(rules.FieldRetentionUnits), q.Get(rules.FieldRetentionValue)
 	}
-	v.Trigger.CSRFToken = csrfToken(c)
-	// The Trigger ingestion deep link (…/runs/new) carries return_to only
-	// when the policy allows it.
-	v.Trigger.ReturnTo, v.Trigger.Errors = form.ParseReturnTo(c.QueryParams(), h.returnPolicy)
+	f.ReturnTo, f.Errors = form.ParseReturnTo(q, h.returnPolicy)
 	for _, s := range avail {
-		if s.Status != atlas.SnapshotCompleted || len(v.Trigger.Snapshots) >= 100 {
+		if s.Status != atlas.SnapshotCompleted || len(f.Snapshots) >= 100 {
 			continue
 		}
-		v.Trigger.Snapshots = append(v.Trigger.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: withoutMarker(s.Description)})
+		f.Snapshots = append(f.Snapshots, views.SnapshotChoice{ID: s.ID, CreatedAt: s.CreatedAt, SnapshotType: string(s.SnapshotType), Description: withoutMarker(s.Description)})
 	}
+	v.Trigger = &f
 	return render(c, status, views.PipelinePage(v))
 }
 
@@ -151,8 +149,8 @@ func (h *Handler) pipelineRunPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	runID := pathParam(c, "pipelineRunId")
-	if !form.ValidPipelineRunID(runID) {
+	runID := pathParam(c, rules.ParamPipelineRunID)
+	if !rules.ValidPipelineRunID(runID) {
 		return notFound()
 	}
 	ctx := c.Request().Context()
@@ -169,7 +167,7 @@ func (h *Handler) pipelineRunPage(c echo.Context) error {
 		return err
 	}
 	byRun := map[string]views.Job{}
-	if js, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 200); err == nil {
+	if js, _, err := h.store.List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 200); err == nil {
 		for _, j := range js {
 			byRun[j.AtlasID] = jobView(j)
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,35 +14,10 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
-
-// pathParam returns the unescaped path parameter name.
-func pathParam(c echo.Context, name string) string {
-	v, err := url.PathUnescape(c.Param(name))
-	if err != nil {
-		return ""
-	}
-	return v
-}
-
-// projectParam validates :groupId and the user's right to view it, and
-// returns the project's read-only inventory reader. A malformed id is a
-// 404; a project the user may not see is a 403. The project counts as open
-// (watched) for the sync.
-func (h *Handler) projectParam(c echo.Context) (string, *inventory.Reader, error) {
-	g := pathParam(c, "groupId")
-	if !form.ValidGroupID(g) {
-		return "", nil, notFound()
-	}
-	r, err := h.invCatalog.Project(c.Request().Context(), currentUser(c), g)
-	if err != nil {
-		return "", nil, h.forbidden(c, err, "You may not see this project.")
-	}
-	h.watch(c, g)
-	return g, r, nil
-}
 
 // notInInventory answers for a project, cluster or pipeline the inventory
 // does not hold.
@@ -79,10 +54,8 @@ func (h *Handler) projectsList(c echo.Context) error {
 }
 
 func (h *Handler) projectPage(c echo.Context) error {
-	g, r, err := h.projectParam(c)
-	if err != nil {
-		return err
-	}
+	sc := scopeOf(c)
+	g, r := sc.ProjectID, sc.Inventory
 	ctx := c.Request().Context()
 	p, err := r.Project(ctx)
 	if errors.Is(err, db.ErrNotFound) {
@@ -144,19 +117,11 @@ func (h *Handler) clusterPage(c echo.Context) error {
 }
 
 func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.SnapshotForm) error {
-	g, r, err := h.projectParam(c)
-	if err != nil {
-		return err
-	}
-	name := pathParam(c, "clusterName")
-	if !form.ValidClusterName(name) {
-		return notFound()
-	}
 	page, err := pageParam(c)
 	if err != nil {
 		return err
 	}
-	v, err := h.clusterData(c, g, r, name, page, snapForm)
+	v, err := h.clusterData(c, scopeOf(c), page, snapForm)
 	if err != nil {
 		return err
 	}
@@ -169,9 +134,12 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 }
 
 // clusterData assembles a cluster page from the inventory and the jobs:
-// the page and its live events use it alike.
-func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, name string, page int, snapForm *views.SnapshotForm) (views.ClusterView, error) {
+// the page and its live events use it alike. The actions are offered only
+// to people who may take them (sc.CanOperate); snapForm is the Take
+// snapshot form to show again, nil for a fresh one.
+func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *views.SnapshotForm) (views.ClusterView, error) {
 	ctx := c.Request().Context()
+	g, r, name := sc.ProjectID, sc.Inventory, sc.ClusterName
 	p, err := r.Project(ctx)
 	if errors.Is(err, db.ErrNotFound) {
 		return views.ClusterView{}, notInInventory("project")
@@ -190,7 +158,7 @@ func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, nam
 	if err != nil {
 		return views.ClusterView{}, err
 	}
-	clusterJobs, _, err := h.jobs.Store().List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, 50)
+	clusterJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, 50)
 	if err != nil {
 		return views.ClusterView{}, err
 	}
@@ -208,45 +176,80 @@ func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, nam
 	if err != nil {
 		return v, err
 	}
-	for _, s := range snaps {
-		sv := snapshotView(s.Snapshot)
-		sv.Gone, sv.Expired = s.Gone, s.Expired()
-		if j, ok := byAtlasID[s.ID]; ok {
-			sv.Job = &j
-		}
-		v.Snapshots = append(v.Snapshots, sv)
-	}
 	if v.Buckets, err = h.buckets(ctx, r); err != nil {
 		return v, err
 	}
 	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(ctx, r); err != nil {
 		return v, err
 	}
+	for _, s := range snaps {
+		sv := snapshotView(s.Snapshot)
+		sv.Gone, sv.Expired = s.Gone, s.Expired()
+		if j, ok := byAtlasID[s.ID]; ok {
+			sv.Job = &j
+		}
+		// Only people who may act are offered the actions, and only on
+		// completed snapshots Atlas still lists.
+		if sc.CanOperate && s.Status == atlas.SnapshotCompleted && s.Gone.IsZero() {
+			ef := h.exportForm(c, sc, s.ID, v.Buckets)
+			ef.Exported = exportsAmong(s.ID, v.Jobs)
+			sv.Export = &ef
+			if !v.PipelinesUnavailable {
+				// Atlas ingests only its source cluster's snapshots.
+				for _, p := range pipelinesFedBy(g, name, v.Pipelines) {
+					sv.Ingest = append(sv.Ingest, h.ingestForm(c, sc, s.ID, p))
+				}
+			}
+		}
+		v.Snapshots = append(v.Snapshots, sv)
+	}
+	if !sc.CanOperate {
+		v.ActionsNote = noActionsNote
+		return v, nil
+	}
 	if snapForm == nil {
 		// The Take snapshot deep link (…/snapshots/new) is prefilled from
 		// its query; return_to is carried only when the policy allows it.
 		q := c.QueryParams()
-		snapForm = &views.SnapshotForm{ProjectID: g, ClusterName: name, RetentionInDays: q.Get(form.FieldRetentionInDays), Description: q.Get(form.FieldDescription)}
-		snapForm.ReturnTo, snapForm.Errors = form.ParseReturnTo(q, h.returnPolicy)
+		f := h.snapshotForm(c, sc)
+		f.RetentionInDays, f.Description = q.Get(rules.FieldRetentionInDays), q.Get(rules.FieldDescription)
+		f.Expiry = expiryPreview(time.Now(), f.RetentionInDays)
+		f.ReturnTo, f.Errors = form.ParseReturnTo(q, h.returnPolicy)
+		snapForm = &f
 	}
-	snapForm.Now = time.Now()
-	snapForm.CSRFToken = csrfToken(c)
-	// The rule reads every live snapshot, not only this page's.
+	// The rule (the preflight's) reads every live snapshot, not only this
+	// page's.
 	live, err := r.LiveSnapshots(ctx, name)
 	if err != nil {
 		return v, err
 	}
-	liveViews := make([]views.Snapshot, 0, len(live))
+	liveSnaps := make([]atlas.Snapshot, 0, len(live))
 	for _, s := range live {
-		sv := snapshotView(s.Snapshot)
-		if j, ok := byAtlasID[s.ID]; ok {
-			sv.Job = &j
-		}
-		liveViews = append(liveViews, sv)
+		liveSnaps = append(liveSnaps, s.Snapshot)
 	}
-	snapForm.DisabledReason, snapForm.BlockingJobID = views.TakeSnapshotBlocked(v.Cluster, liveViews, v.Jobs)
-	v.TakeSnapshot = *snapForm
+	if b, blocked := jobs.SnapshotBlocked(cl.Cluster, liveSnaps, clusterJobs); blocked {
+		snapForm.DisabledReason, snapForm.BlockingJobID = b.Reason, b.JobID
+	}
+	v.TakeSnapshot = snapForm
 	return v, nil
+}
+
+// noActionsNote is what people who may only view a project are told where
+// the actions would be.
+const noActionsNote = "You can see this project's snapshots and jobs. Taking snapshots, exporting and ingesting need the operator role in this project; ask a project admin."
+
+// ingestForm is a fresh Trigger ingestion form of snapshotID into p,
+// prefilled with the pipeline's own dataset retention.
+func (h *Handler) ingestForm(c echo.Context, s scope, snapshotID string, p views.Pipeline) views.IngestionForm {
+	f := views.IngestionForm{ProjectID: s.ProjectID, PipelineName: p.Name, SnapshotID: snapshotID, RetentionUnits: p.Retention.Units}
+	f.CSRFToken, f.IdempotencyKey = csrfToken(c), rules.NewIdempotencyKey()
+	if p.Retention.Value > 0 {
+		f.RetentionValue = strconv.Itoa(p.Retention.Value)
+	}
+	if p.State == string(atlas.PipelinePaused) {
+		f.DisabledReason = "This pipeline is paused. A project owner must resume it in Atlas before it can ingest."
+	}
+	return f
 }
 
 // perPage is how many snapshots or runs a page of a cluster or pipeline
@@ -254,7 +257,7 @@ func (h *Handler) clusterData(c echo.Context, g string, r *inventory.Reader, nam
 const perPage = 25
 
 // pageParam reads ?page: 1 when absent; a value that is not a page number
-// (not a whole number from 1 to form.MaxPage) names no page: 404.
+// (not a whole number from 1 to rules.MaxPage) names no page: 404.
 func pageParam(c echo.Context) (int, error) {
 	page, errs := form.ParsePage(c.QueryParams())
 	if errs != nil {
@@ -297,7 +300,7 @@ func (h *Handler) jobsOfAtlasObjects(ctx context.Context, g, target string, kind
 			to = t
 		}
 	}
-	js, _, err := h.jobs.Store().List(ctx, jobs.Filter{Kind: kind, ProjectID: g, Target: target,
+	js, _, err := h.store.List(ctx, jobs.Filter{Kind: kind, ProjectID: g, Target: target,
 		From: from.Add(-jobLinkSlack), To: to.Add(jobLinkSlack)}, 1, maxLinkedJobs)
 	if err != nil {
 		return nil, err

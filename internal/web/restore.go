@@ -15,6 +15,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/drills"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
@@ -47,17 +48,17 @@ func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (
 		return views.RestoreForm{}, views.Project{}, err
 	}
 	f := views.RestoreForm{ProjectID: g, ProjectName: p.Name, ClusterName: name,
-		SnapshotID: strings.TrimSpace(vals.Get(form.FieldSnapshotID)), DeliveryType: vals.Get(views.FieldDeliveryType),
+		SnapshotID: strings.TrimSpace(vals.Get(rules.FieldSnapshotID)), DeliveryType: vals.Get(views.FieldDeliveryType),
 		Target: vals.Get(views.FieldTarget), PointInTime: strings.TrimSpace(vals.Get(views.FieldPointInTime))}
-	f.CSRFToken, f.Errors = csrfToken(c), form.Errors{}
-	f.IdempotencyKey = vals.Get(form.FieldIdempotencyKey)
+	f.CSRFToken, f.Errors = csrfToken(c), rules.Errors{}
+	f.IdempotencyKey = vals.Get(rules.FieldIdempotencyKey)
 	if f.SnapshotID != "" {
 		s, err := r.Snapshot(ctx, f.SnapshotID)
 		switch {
 		case err == nil && s.ClusterName == name && s.Status == atlas.SnapshotCompleted && s.Gone.IsZero():
 			f.SnapshotTakenAt = s.CreatedAt
 		case err == nil || errors.Is(err, db.ErrNotFound):
-			f.Errors[form.FieldSnapshotID] = "This is not a completed snapshot of " + name + "."
+			f.Errors[rules.FieldSnapshotID] = "This is not a completed snapshot of " + name + "."
 		default:
 			return f, views.Project{}, err
 		}
@@ -114,7 +115,7 @@ func (h *Handler) restoreTargets(ctx context.Context, u identity.User) ([]views.
 	}
 	var out []views.RestoreTarget
 	for _, p := range projects {
-		if !h.jobs.Authorizer().Can(ctx, u, p.ID, identity.PermOperate) {
+		if !h.authz.Can(ctx, u, p.ID, identity.PermOperate) {
 			continue
 		}
 		r, err := h.invCatalog.Project(ctx, u, p.ID)
@@ -132,13 +133,11 @@ func (h *Handler) restoreTargets(ctx context.Context, u identity.User) ([]views.
 	return out, nil
 }
 
+// restoreCluster is the scope's project and cluster (the scope middleware
+// validated them and checked the person may view the project).
 func (h *Handler) restoreCluster(c echo.Context) (string, string, error) {
-	g := pathParam(c, "groupId")
-	name := pathParam(c, "clusterName")
-	if !form.ValidGroupID(g) || !form.ValidClusterName(name) {
-		return "", "", notFound()
-	}
-	return g, name, nil
+	sc := scopeOf(c)
+	return sc.ProjectID, sc.ClusterName, nil
 }
 
 // newRestore is the restore page, GET …/clusters/:clusterName/restores/new.
@@ -172,7 +171,7 @@ func (h *Handler) createRestore(c echo.Context) error {
 		return render(c, status, views.RestorePage(views.RestorePageView{Page: h.page(c, "Restore "+name, "projects"), Project: p, Form: f}))
 	}
 	action, aerrs := form.ParseAction(vals, h.returnPolicy)
-	if errs := merge(aerrs, f.Errors); len(errs) > 0 || !f.Ready {
+	if errs := aerrs.Merge(f.Errors); len(errs) > 0 || !f.Ready {
 		f.Errors = errs
 		if !f.Ready && len(errs) == 0 {
 			f.Refusal = &views.Refusal{Message: "Choose the snapshot, how to restore and, for a restore onto a cluster, which one."}
@@ -203,7 +202,7 @@ func (h *Handler) createRestore(c echo.Context) error {
 // cancelRestore handles POST /jobs/:id/cancel.
 func (h *Handler) cancelRestore(c echo.Context) error {
 	id := c.Param("id")
-	if !form.ValidJobID(id) {
+	if !rules.ValidJobID(id) {
 		return notFound()
 	}
 	_, err := h.jobs.CancelRestore(c.Request().Context(), currentUser(c), origin(c), id)
@@ -239,14 +238,14 @@ func (h *Handler) restoreDetail(c echo.Context, j jobs.Job) *views.RestoreDetail
 	r.Drill, _ = j.Params[jobs.ParamDrill].(string)
 	if j.DeliveryType == string(atlas.DeliveryDownload) {
 		mine := u.Subject == j.RequestedBy.Subject
-		admin := h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermAuditDownload)
+		admin := h.authz.Can(ctx, u, j.ProjectID, identity.PermAuditDownload)
 		r.LinksShown = mine || admin
 		if d, err := h.jobs.Downloads(ctx, u, j); err == nil {
 			r.Links, r.LinksExpireAt, r.LinksExpired = d.URLs, d.ExpiresAt, d.Expired(time.Now())
 		}
 	}
 	r.CanCancel = !j.State.IsTerminal() && j.State != jobs.StateAwaitingApproval && j.AtlasID != "" &&
-		(u.Subject == j.RequestedBy.Subject || h.jobs.Authorizer().Can(ctx, u, j.ProjectID, identity.PermOperate))
+		(u.Subject == j.RequestedBy.Subject || h.authz.Can(ctx, u, j.ProjectID, identity.PermOperate))
 	return r
 }
 
@@ -254,12 +253,12 @@ func (h *Handler) restoreDetail(c echo.Context, j jobs.Job) *views.RestoreDetail
 // onto it and its drill's status.
 func (h *Handler) clusterRestores(c echo.Context, v *views.ClusterView) error {
 	ctx := c.Request().Context()
-	onto, err := h.jobs.Store().RestoresOnto(ctx, v.Project.ID, v.Cluster.Name, 20)
+	onto, err := h.store.RestoresOnto(ctx, v.Project.ID, v.Cluster.Name, 20)
 	if err != nil {
 		return err
 	}
 	v.RestoresOnto = jobViews(onto)
-	v.CanRestore = h.jobs.Authorizer().Can(ctx, currentUser(c), v.Project.ID, identity.PermOperate)
+	v.CanRestore = h.authz.Can(ctx, currentUser(c), v.Project.ID, identity.PermOperate)
 	v.Drill = h.drillStatus(ctx, v.Project.ID, v.Cluster.Name)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/assets"
+	"github.com/snapdesk/snapdesk/internal/rules"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
 
@@ -29,28 +30,35 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/snapshots", h.snapshotsList)
 	e.GET("/snapshots.csv", h.snapshotsCSV)
 	e.GET("/health", h.healthPage)
-	e.POST("/projects/:groupId/refresh", h.refreshProject)
-	e.GET("/projects/:groupId", h.projectPage)
-	e.GET("/projects/:groupId/clusters/:clusterName", h.clusterPage)
-	e.GET("/projects/:groupId/clusters/:clusterName/snapshots/new", h.clusterPage)
-	e.POST("/projects/:groupId/clusters/:clusterName/snapshots", h.takeSnapshot)
-	e.POST("/projects/:groupId/clusters/:clusterName/exports", h.exportSnapshot)
-	e.GET("/projects/:groupId/clusters/:clusterName/exports/new", h.newExport)
-	e.GET("/projects/:groupId/clusters/:clusterName/restores/new", h.newRestore)
-	e.POST("/projects/:groupId/clusters/:clusterName/restores", h.createRestore)
-	e.GET("/projects/:groupId/pipelines/:pipelineName", h.pipelinePage)
-	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/new", h.pipelinePage)
-	e.GET("/projects/:groupId/pipelines/:pipelineName/runs/:pipelineRunId", h.pipelineRunPage)
-	e.POST("/projects/:groupId/pipelines/:pipelineName/runs", h.triggerIngestion)
 	e.GET(views.TokensURL, h.tokensPage)
 	e.POST(views.TokensURL, h.createToken)
 	e.POST(views.TokensURL+"/:tokenId/revoke", h.revokeToken)
 	e.GET(views.NotificationsURL, h.notificationsPage)
 	e.POST(views.NotificationsURL, h.createSubscription)
-	e.GET("/projects/:groupId/notifications", h.projectNotificationsPage)
-	e.POST("/projects/:groupId/notifications", h.createSubscription)
 	e.GET(views.NotificationsURL+"/:subscriptionId", h.deliveriesPage)
 	e.POST(views.NotificationsURL+"/:subscriptionId/test", h.testSubscription)
 	e.POST(views.NotificationsURL+"/:subscriptionId/delete", h.deleteSubscription)
 	e.POST(views.NotificationsURL+"/:subscriptionId/deliveries/:deliveryId/resend", h.resendDelivery)
+
+	// Everything about one project: the project, and the person's
+	// permission on it, resolved once by projectScope (then the cluster or
+	// pipeline by their own scope); handlers read them with scopeOf.
+	project := e.Group("/projects/:"+rules.ParamGroupID, h.projectScope)
+	project.GET("", h.projectPage)
+	project.POST("/refresh", h.refreshProject)
+	project.GET("/notifications", h.projectNotificationsPage)
+	project.POST("/notifications", h.createSubscription)
+
+	cluster := project.Group("/clusters/:"+rules.ParamClusterName, h.clusterScope)
+	cluster.GET("", h.clusterPage)
+	cluster.GET("/snapshots/new", h.clusterPage)
+	cluster.POST("/snapshots", handle(h, h.takeSnapshotAction()))
+	cluster.GET("/exports/new", h.newExport)
+	cluster.POST("/exports", handle(h, h.exportAction()))
+
+	pipeline := project.Group("/pipelines/:"+rules.ParamPipelineName, h.pipelineScope)
+	pipeline.GET("", h.pipelinePage)
+	pipeline.GET("/runs/new", h.pipelinePage)
+	pipeline.GET("/runs/:"+rules.ParamPipelineRunID, h.pipelineRunPage)
+	pipeline.POST("/runs", handle(h, h.ingestionAction()))
 }

@@ -113,3 +113,32 @@ var snapdeskMarker = regexp.MustCompile(`\s*\[` + regexp.QuoteMeta(jobs.MarkerJo
 func withoutMarker(description string) string {
 	return snapdeskMarker.ReplaceAllString(description, "")
 }
+
+// pipelinesFedBy are the pipelines whose source is cluster of project
+// groupID: the only ones that can ingest its snapshots. Atlas refuses
+// another cluster's snapshot, so no other pipeline is offered.
+func pipelinesFedBy(groupID, cluster string, pipelines []views.Pipeline) []views.Pipeline {
+	var out []views.Pipeline
+	for _, p := range pipelines {
+		if p.SourceCluster == cluster && (p.SourceGroupID == "" || p.SourceGroupID == groupID) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// exportsAmong are the exports of snapshotID among jobs that did not fail or
+// end without reaching Atlas: what exporting it again would repeat.
+func exportsAmong(snapshotID string, jobs []views.Job) []views.Job {
+	var out []views.Job
+	for _, j := range jobs {
+		if j.Kind != "export" || j.SnapshotID != snapshotID || snapshotID == "" {
+			continue
+		}
+		if j.State == "failed" || j.State == "cancelled" {
+			continue
+		}
+		out = append(out, j)
+	}
+	return out
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/inventory"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/jobs/jobstest"
 	"github.com/snapdesk/snapdesk/internal/live"
 	"github.com/snapdesk/snapdesk/internal/metrics"
 	"github.com/snapdesk/snapdesk/internal/notify"
@@ -46,8 +47,11 @@ type testApp struct {
 	Sim    *atlassim.Server
 	Clock  *atlassim.ManualClock
 	Atlas  *atlas.Client
+	Store  *jobs.Store
 	Jobs   *jobs.Service
-	Hub    *live.Hub
+	// Hook runs in Jobs between an Atlas call and recording its answer.
+	Hook *jobstest.Hook
+	Hub  *live.Hub
 	// Metrics are the web server's metrics.
 	Metrics *metrics.Metrics
 	// Poller is not running: a test runs a cycle when it has moved Atlas on.
@@ -104,14 +108,14 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rules := policy.Fixed(auth.DevPolicy())
-	a.Jobs = jobs.NewService(jobs.NewStore(pool), a.Atlas, rules, log)
-	a.Jobs.SetApprovals(rules)
-	a.Jobs.SetRestorePolicy(rules)
+	a.Store = jobs.NewStore(pool)
+	a.Hook = &jobstest.Hook{}
+	a.Jobs = jobs.NewService(a.Store, a.Atlas, rules, log, jobs.WithApprovals(rules), jobs.WithRestorePolicy(rules), a.Hook.Option())
 	pcfg := poller.DefaultConfig()
 	pcfg.MinBackoff = time.Millisecond
 	a.Inventory = inventory.NewStore(pool)
 	pcfg.Inventory = inventory.NewRecorder(a.Inventory, 10*time.Second)
-	a.Poller = poller.New(pcfg, a.Jobs, metrics.New(), log)
+	a.Poller = poller.New(pcfg, a.Jobs, a.Store, a.Atlas, metrics.New(), log)
 	scfg := inventory.DefaultConfig()
 	scfg.Concurrency = 1 // one connection, as the outage test expects of the app at rest
 	a.Sync = inventory.NewSyncer(scfg, a.Inventory, a.Atlas, log)
@@ -151,7 +155,7 @@ func startApp(tb testing.TB, pool *pgxpool.Pool, o appOptions) *testApp {
 	if a.Notify, err = notify.New(pool, ncfg, rules, nil, log); err != nil {
 		tb.Fatal(err)
 	}
-	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub, Notify: a.Notify, Drills: rules.Drills,
+	deps := web.Deps{Pool: pool, Logger: log, Version: "v-test", Jobs: a.Jobs, Store: a.Store, Authz: rules, Live: a.Hub, Tokens: tokens.New(pool, rules), Inventory: a.Inventory, InventoryHub: invHub, Notify: a.Notify, Drills: rules.Drills,
 		ReturnToHosts: []string{"portal.example.com"}, Sessions: sessions}
 	a.Metrics = metrics.New()
 	deps.Metrics, deps.MetricsToken = a.Metrics, o.metricsToken

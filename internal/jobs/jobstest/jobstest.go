@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas/atlasspec"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
 )
 
@@ -50,6 +52,8 @@ type Options struct {
 	RealSleep bool
 	// Process registers a process with a heartbeat for the store.
 	Process bool
+	// Service options (e.g. jobs.WithApprovals).
+	Service []jobs.Option
 }
 
 // Env is one test's jobs engine.
@@ -61,14 +65,17 @@ type Env struct {
 	Store  *jobs.Store
 	Svc    *jobs.Service
 	Proc   *jobs.Process
-	Log    *slog.Logger
-	URL    string // the simulator's base URL
+	// Hook runs in Svc between each Atlas call and recording its answer:
+	// tests set it to stop there, as a crash would.
+	Hook *Hook
+	Log  *slog.Logger
+	URL  string // the simulator's base URL
 }
 
 // New builds an environment for t.
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
-	e := &Env{Pool: o.Pool, Clock: atlassim.NewManualClock(time.Now().UTC()), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e := &Env{Pool: o.Pool, Clock: atlassim.NewManualClock(time.Now().UTC()), Hook: &Hook{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if e.Pool == nil {
 		e.Pool = dbtest.New(t)
 	}
@@ -99,7 +106,7 @@ func New(t testing.TB, o Options) *Env {
 	e.Client = client
 	authz := o.Authz
 	if authz == nil {
-		authz = identity.AllowAll{}
+		authz = identitytest.AllowAll{}
 	}
 	var storeOpts []jobs.StoreOption
 	if o.Process {
@@ -111,8 +118,34 @@ func New(t testing.TB, o Options) *Env {
 		storeOpts = append(storeOpts, jobs.WithProcess(p))
 	}
 	e.Store = jobs.NewStore(e.Pool, storeOpts...)
-	e.Svc = jobs.NewService(e.Store, client, authz, e.Log)
+	e.Svc = jobs.NewService(e.Store, client, authz, e.Log, append([]jobs.Option{e.Hook.Option()}, o.Service...)...)
 	return e
+}
+
+// Hook is a point between an Atlas call and recording its answer that a
+// test can make fail (jobs.WithAfterAtlasCall), set and cleared as the
+// test goes.
+type Hook struct {
+	f atomic.Pointer[func(jobs.Job) error]
+}
+
+// Set makes the hook run f (nil: nothing).
+func (h *Hook) Set(f func(jobs.Job) error) {
+	if f == nil {
+		h.f.Store(nil)
+		return
+	}
+	h.f.Store(&f)
+}
+
+// Option builds a service that runs the hook.
+func (h *Hook) Option() jobs.Option {
+	return jobs.WithAfterAtlasCall(func(j jobs.Job) error {
+		if f := h.f.Load(); f != nil {
+			return (*f)(j)
+		}
+		return nil
+	})
 }
 
 // Key is a fresh idempotency key.

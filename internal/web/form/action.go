@@ -1,6 +1,19 @@
 package form
 
-import "net/url"
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
+)
+
+// ErrIdempotencyKey is returned for a missing or malformed idempotency key.
+var ErrIdempotencyKey = errors.New("form: missing or malformed idempotency key")
+
+// IdempotencyKeyMessage is what a person is told when a form's key is
+// missing or malformed.
+const IdempotencyKeyMessage = "This form has expired or was changed. Reload the page and try again."
 
 // Action is what every action form carries besides its own fields.
 type Action struct {
@@ -12,32 +25,43 @@ type Action struct {
 }
 
 // ParseAction reads the idempotency key and return_to of an action form.
-// Errors are keyed FieldIdempotencyKey and FieldReturnTo.
-func ParseAction(v url.Values, p ReturnPolicy) (Action, Errors) {
-	errs := Errors{}
+// Errors are keyed rules.FieldIdempotencyKey and rules.FieldReturnTo.
+func ParseAction(v url.Values, p ReturnPolicy) (Action, rules.Errors) {
+	errs := rules.Errors{}
 	var a Action
-	key, err := ParseIdempotencyKey(value(v, FieldIdempotencyKey))
+	key, err := ParseIdempotencyKey(value(v, rules.FieldIdempotencyKey))
 	if err != nil {
-		errs.add(FieldIdempotencyKey, "This form has expired or was changed. Reload the page and try again.")
+		errs.Add(rules.FieldIdempotencyKey, IdempotencyKeyMessage)
 	}
 	a.IdempotencyKey = key
-	rt, err := p.Check(value(v, FieldReturnTo))
+	rt, err := p.Check(value(v, rules.FieldReturnTo))
 	if err != nil {
-		errs.add(FieldReturnTo, ReturnToMessage)
+		errs.Add(rules.FieldReturnTo, ReturnToMessage)
 	}
 	a.ReturnTo = rt
-	return a, errs.orNil()
+	return a, errs.OrNil()
+}
+
+// ParseIdempotencyKey checks that s is a UUID (any version, either case)
+// and returns it in canonical lower case. A form without a valid key is
+// refused rather than processed without protection against duplicates.
+func ParseIdempotencyKey(s string) (string, error) {
+	k := strings.ToLower(strings.TrimSpace(s))
+	if !rules.ValidIdempotencyKey(k) {
+		return "", ErrIdempotencyKey
+	}
+	return k, nil
 }
 
 // ReturnToMessage is what a user is told when return_to is refused.
 const ReturnToMessage = "The link back to where you came from points to a site Snapdesk is not allowed to send you to, so it is not offered."
 
 // ParseReturnTo checks a deep link's return_to for a prefilled form: the
-// checked URL, or "" and a message for FieldReturnTo when it is refused.
-func ParseReturnTo(v url.Values, p ReturnPolicy) (string, Errors) {
-	rt, err := p.Check(value(v, FieldReturnTo))
+// checked URL, or "" and a message for rules.FieldReturnTo when it is refused.
+func ParseReturnTo(v url.Values, p ReturnPolicy) (string, rules.Errors) {
+	rt, err := p.Check(value(v, rules.FieldReturnTo))
 	if err != nil {
-		return "", Errors{FieldReturnTo: ReturnToMessage}
+		return "", rules.Errors{rules.FieldReturnTo: ReturnToMessage}
 	}
 	return rt, nil
 }

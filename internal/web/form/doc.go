@@ -1,6 +1,7 @@
-// Package form parses and validates what the dashboard's forms, filters and
-// path parameters carry. Every function is pure: it takes url.Values or a
-// string and returns typed values plus Errors, a map from a form field's
-// name to the message shown beside that field. Handlers call these before
-// any service; views use the field name constants so both sides agree.
+// Package form parses what the dashboard's forms and filters carry. Every
+// function is pure: it takes url.Values or a string and returns typed
+// values plus Errors, a map from a form field's name to the message shown
+// beside that field. The rules it checks (patterns, limits, enums, field
+// names) are internal/rules, which the jobs service and the views read
+// too; this package only turns request text into typed values.
 package form

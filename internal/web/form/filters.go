@@ -8,58 +8,16 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-)
 
-// Job kinds and normalised job states, as the jobs engine stores them.
-var (
-	JobKinds  = []string{"snapshot", "export", "ingestion"}
-	JobStates = []string{"requested", "awaiting_approval", "submitted", "queued", "running", "succeeded", "failed", "cancelled", "unknown"}
-)
-
-// StateStalled is the job filter's pseudo-state: jobs flagged stalled,
-// whatever their state.
-const StateStalled = "stalled"
-
-// AuditOutcomes are the outcomes of an audit event.
-var AuditOutcomes = []string{"ok", "denied", "error"}
-
-// Filter query parameter names.
-const (
-	QueryKind      = "kind"
-	QueryState     = "state"
-	QueryProject   = "project"
-	QueryTarget    = "target"
-	QueryRequester = "requester"
-	QueryActor     = "actor"
-	QueryAction    = "action"
-	QueryOutcome   = "outcome"
-	QueryFrom      = "from"
-	QueryTo        = "to"
-	QueryPage      = FieldPage
-)
-
-// JobFilterKeys and AuditFilterKeys are the query parameters each filter
-// reads, page excluded: the ones a pager or download link must carry.
-var (
-	JobFilterKeys   = []string{QueryKind, QueryState, QueryProject, QueryTarget, QueryRequester, QueryFrom, QueryTo}
-	AuditFilterKeys = []string{QueryActor, QueryAction, QueryProject, QueryOutcome, QueryFrom, QueryTo}
-)
-
-// Limits of the filters.
-const (
-	// MaxPage bounds page numbers; deeper pages are reached by narrowing
-	// the time range.
-	MaxPage = 10000
-	// MaxPersonLen bounds a requester or actor (an email, subject or name).
-	MaxPersonLen = 254
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 var actionPattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
 
 // JobFilter is a valid /jobs query.
 type JobFilter struct {
-	Kind      string // "" or one of JobKinds
-	State     string // "", one of JobStates, or StateStalled
+	Kind      string // "" or one of rules.JobKinds
+	State     string // "", one of rules.JobStates, or rules.StateStalled
 	ProjectID string // "" or a 24-hex Atlas project id
 	Target    string // "" or a cluster or pipeline name
 	Requester string // "" or who requested (their subject or email)
@@ -70,34 +28,34 @@ type JobFilter struct {
 
 // ParseJobFilter validates a /jobs query string. On error the offending
 // field is left at its zero value, so the rest still filters.
-func ParseJobFilter(q url.Values) (JobFilter, Errors) {
-	errs := Errors{}
+func ParseJobFilter(q url.Values) (JobFilter, rules.Errors) {
+	errs := rules.Errors{}
 	f := JobFilter{
-		Kind:      oneOf(q, QueryKind, JobKinds, errs, "Choose a kind from the list."),
-		State:     oneOf(q, QueryState, append(slices.Clone(JobStates), StateStalled), errs, "Choose a state from the list."),
+		Kind:      oneOf(q, rules.QueryKind, rules.JobKinds, errs, "Choose a kind from the list."),
+		State:     oneOf(q, rules.QueryState, append(slices.Clone(rules.JobStates), rules.StateStalled), errs, "Choose a state from the list."),
 		ProjectID: projectID(q, errs),
-		Requester: person(q, QueryRequester, errs),
+		Requester: person(q, rules.QueryRequester, errs),
 	}
-	if t := value(q, QueryTarget); t != "" {
-		if ValidPipelineName(t) && singleLine(t) {
+	if t := value(q, rules.QueryTarget); t != "" {
+		if rules.ValidPipelineName(t) && rules.SingleLine(t) {
 			f.Target = t
 		} else {
-			errs.add(QueryTarget, "Enter a cluster or pipeline name.")
+			errs.Add(rules.QueryTarget, "Enter a cluster or pipeline name.")
 		}
 	}
 	f.From, f.To = timeRange(q, errs)
 	f.Page = page(q, errs)
-	return f, errs.orNil()
+	return f, errs.OrNil()
 }
 
 // Values is the canonical query string of f, page included when above 1.
 func (f JobFilter) Values() url.Values {
 	v := url.Values{}
-	set(v, QueryKind, f.Kind)
-	set(v, QueryState, f.State)
-	set(v, QueryProject, f.ProjectID)
-	set(v, QueryTarget, f.Target)
-	set(v, QueryRequester, f.Requester)
+	set(v, rules.QueryKind, f.Kind)
+	set(v, rules.QueryState, f.State)
+	set(v, rules.QueryProject, f.ProjectID)
+	set(v, rules.QueryTarget, f.Target)
+	set(v, rules.QueryRequester, f.Requester)
 	setRange(v, f.From, f.To)
 	setPage(v, f.Page)
 	return v
@@ -108,7 +66,7 @@ type AuditFilter struct {
 	Actor     string // "" or who acted (their subject or email)
 	Action    string // "" or an action name such as snapshot.take
 	ProjectID string // "" or a 24-hex Atlas project id
-	Outcome   string // "" or one of AuditOutcomes
+	Outcome   string // "" or one of rules.AuditOutcomes
 	// From is inclusive and To exclusive; zero means open-ended.
 	From, To time.Time
 	Page     int // 1 or more
@@ -116,62 +74,62 @@ type AuditFilter struct {
 
 // ParseAuditFilter validates an /audit query string (also used by the CSV
 // and JSON downloads, which ignore Page).
-func ParseAuditFilter(q url.Values) (AuditFilter, Errors) {
-	errs := Errors{}
+func ParseAuditFilter(q url.Values) (AuditFilter, rules.Errors) {
+	errs := rules.Errors{}
 	f := AuditFilter{
-		Actor:     person(q, QueryActor, errs),
+		Actor:     person(q, rules.QueryActor, errs),
 		ProjectID: projectID(q, errs),
-		Outcome:   oneOf(q, QueryOutcome, AuditOutcomes, errs, "Choose ok, denied or error."),
+		Outcome:   oneOf(q, rules.QueryOutcome, rules.AuditOutcomes, errs, "Choose ok, denied or error."),
 	}
-	if a := value(q, QueryAction); a != "" {
+	if a := value(q, rules.QueryAction); a != "" {
 		if actionPattern.MatchString(a) {
 			f.Action = a
 		} else {
-			errs.add(QueryAction, "Enter an action name such as snapshot.take.")
+			errs.Add(rules.QueryAction, "Enter an action name such as snapshot.take.")
 		}
 	}
 	f.From, f.To = timeRange(q, errs)
 	f.Page = page(q, errs)
-	return f, errs.orNil()
+	return f, errs.OrNil()
 }
 
 // Values is the canonical query string of f, page included when above 1.
 func (f AuditFilter) Values() url.Values {
 	v := url.Values{}
-	set(v, QueryActor, f.Actor)
-	set(v, QueryAction, f.Action)
-	set(v, QueryProject, f.ProjectID)
-	set(v, QueryOutcome, f.Outcome)
+	set(v, rules.QueryActor, f.Actor)
+	set(v, rules.QueryAction, f.Action)
+	set(v, rules.QueryProject, f.ProjectID)
+	set(v, rules.QueryOutcome, f.Outcome)
 	setRange(v, f.From, f.To)
 	setPage(v, f.Page)
 	return v
 }
 
-func oneOf(q url.Values, name string, allowed []string, errs Errors, msg string) string {
+func oneOf(q url.Values, name string, allowed []string, errs rules.Errors, msg string) string {
 	s := value(q, name)
 	if s == "" || slices.Contains(allowed, s) {
 		return s
 	}
-	errs.add(name, msg)
+	errs.Add(name, msg)
 	return ""
 }
 
-func projectID(q url.Values, errs Errors) string {
-	s := value(q, QueryProject)
-	if s == "" || ValidGroupID(s) {
+func projectID(q url.Values, errs rules.Errors) string {
+	s := value(q, rules.QueryProject)
+	if s == "" || rules.ValidGroupID(s) {
 		return s
 	}
-	errs.add(QueryProject, "Enter a project id: 24 characters, 0-9 and a-f.")
+	errs.Add(rules.QueryProject, "Enter a project id: 24 characters, 0-9 and a-f.")
 	return ""
 }
 
-func person(q url.Values, name string, errs Errors) string {
+func person(q url.Values, name string, errs rules.Errors) string {
 	s := value(q, name)
 	if s == "" {
 		return ""
 	}
-	if !singleLine(s) || utf8.RuneCountInString(s) > MaxPersonLen {
-		errs.add(name, fmt.Sprintf("Enter a name, email or id of at most %d characters.", MaxPersonLen))
+	if !rules.SingleLine(s) || utf8.RuneCountInString(s) > rules.MaxPersonLen {
+		errs.Add(name, fmt.Sprintf("Enter a name, email or id of at most %d characters.", rules.MaxPersonLen))
 		return ""
 	}
 	return s
@@ -179,20 +137,20 @@ func person(q url.Values, name string, errs Errors) string {
 
 // ParsePage reads the page parameter of any paginated page (a cluster's
 // snapshots, a pipeline's runs): 1 when absent; 1 and an error keyed
-// QueryPage when it is not a number from 1 to MaxPage.
-func ParsePage(q url.Values) (int, Errors) {
-	errs := Errors{}
-	return page(q, errs), errs.orNil()
+// rules.QueryPage when it is not a number from 1 to rules.MaxPage.
+func ParsePage(q url.Values) (int, rules.Errors) {
+	errs := rules.Errors{}
+	return page(q, errs), errs.OrNil()
 }
 
-func page(q url.Values, errs Errors) int {
-	s := value(q, QueryPage)
+func page(q url.Values, errs rules.Errors) int {
+	s := value(q, rules.QueryPage)
 	if s == "" {
 		return 1
 	}
 	n, ok := number(s, 6)
-	if !ok || n < 1 || n > MaxPage {
-		errs.add(QueryPage, fmt.Sprintf("Pages are numbered from 1 to %d.", MaxPage))
+	if !ok || n < 1 || n > rules.MaxPage {
+		errs.Add(rules.QueryPage, fmt.Sprintf("Pages are numbered from 1 to %d.", rules.MaxPage))
 		return 1
 	}
 	return n
@@ -222,26 +180,26 @@ func ParseTime(s string) (time.Time, time.Duration, bool) {
 	return time.Time{}, 0, false
 }
 
-func timeRange(q url.Values, errs Errors) (from, to time.Time) {
+func timeRange(q url.Values, errs rules.Errors) (from, to time.Time) {
 	const msg = "Enter a date as YYYY-MM-DD (UTC), or a date and time."
-	if s := value(q, QueryFrom); s != "" {
+	if s := value(q, rules.QueryFrom); s != "" {
 		t, _, ok := ParseTime(s)
 		if !ok {
-			errs.add(QueryFrom, msg)
+			errs.Add(rules.QueryFrom, msg)
 		} else {
 			from = t
 		}
 	}
-	if s := value(q, QueryTo); s != "" {
+	if s := value(q, rules.QueryTo); s != "" {
 		t, span, ok := ParseTime(s)
 		if !ok {
-			errs.add(QueryTo, msg)
+			errs.Add(rules.QueryTo, msg)
 		} else {
 			to = t.Add(span)
 		}
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		errs.add(QueryTo, "The end of the range is before its start.")
+		errs.Add(rules.QueryTo, "The end of the range is before its start.")
 		to = time.Time{}
 	}
 	return from, to
@@ -255,16 +213,16 @@ func set(v url.Values, k, s string) {
 
 func setRange(v url.Values, from, to time.Time) {
 	if !from.IsZero() {
-		v.Set(QueryFrom, from.UTC().Format(time.RFC3339Nano))
+		v.Set(rules.QueryFrom, from.UTC().Format(time.RFC3339Nano))
 	}
 	if !to.IsZero() {
 		// To is exclusive; written back as an instant it is used as given.
-		v.Set(QueryTo, to.UTC().Format(time.RFC3339Nano))
+		v.Set(rules.QueryTo, to.UTC().Format(time.RFC3339Nano))
 	}
 }
 
 func setPage(v url.Values, p int) {
 	if p > 1 {
-		v.Set(QueryPage, strconv.Itoa(p))
+		v.Set(rules.QueryPage, strconv.Itoa(p))
 	}
 }

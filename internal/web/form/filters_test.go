@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -22,23 +24,23 @@ func TestParseJobFilter(t *testing.T) {
 			"requester", "ana@example.com", "from", "2026-03-01", "to", "2026-03-02", "page", "3"),
 			JobFilter{Kind: "export", State: "running", ProjectID: groupID, Target: "Cluster0", Requester: "ana@example.com",
 				From: day(2026, 3, 1), To: day(2026, 3, 3), Page: 3}, nil},
-		{"stalled pseudo-state", vals("state", "stalled"), JobFilter{State: StateStalled, Page: 1}, nil},
+		{"stalled pseudo-state", vals("state", "stalled"), JobFilter{State: rules.StateStalled, Page: 1}, nil},
 		{"same day from and to", vals("from", "2026-03-01", "to", "2026-03-01"), JobFilter{From: day(2026, 3, 1), To: day(2026, 3, 2), Page: 1}, nil},
 		{"minute precision", vals("from", "2026-03-01T10:15", "to", "2026-03-01T10:15"),
 			JobFilter{From: time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 10, 16, 0, 0, time.UTC), Page: 1}, nil},
 		{"rfc3339 with zone", vals("from", "2026-03-01T10:00:00+02:00"), JobFilter{From: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), Page: 1}, nil},
 		{"pipeline target", vals("target", "sales.orders"), JobFilter{Target: "sales.orders", Page: 1}, nil},
-		{"unknown kind", vals("kind", "restore"), JobFilter{Page: 1}, []string{QueryKind}},
-		{"unknown state", vals("state", "RUNNING"), JobFilter{Page: 1}, []string{QueryState}},
-		{"bad project", vals("project", "acme"), JobFilter{Page: 1}, []string{QueryProject}},
-		{"bad target", vals("target", "a/b"), JobFilter{Page: 1}, []string{QueryTarget}},
-		{"bad requester", vals("requester", "a\nb"), JobFilter{Page: 1}, []string{QueryRequester}},
-		{"from after to", vals("from", "2026-03-05", "to", "2026-03-01"), JobFilter{From: day(2026, 3, 5), Page: 1}, []string{QueryTo}},
-		{"bad dates", vals("from", "yesterday", "to", "2026-13-01"), JobFilter{Page: 1}, []string{QueryFrom, QueryTo}},
-		{"page zero", vals("page", "0"), JobFilter{Page: 1}, []string{QueryPage}},
-		{"page negative", vals("page", "-1"), JobFilter{Page: 1}, []string{QueryPage}},
-		{"page too deep", vals("page", "10001"), JobFilter{Page: 1}, []string{QueryPage}},
-		{"page text", vals("page", "two"), JobFilter{Page: 1}, []string{QueryPage}},
+		{"unknown kind", vals("kind", "backup"), JobFilter{Page: 1}, []string{rules.QueryKind}},
+		{"unknown state", vals("state", "RUNNING"), JobFilter{Page: 1}, []string{rules.QueryState}},
+		{"bad project", vals("project", "acme"), JobFilter{Page: 1}, []string{rules.QueryProject}},
+		{"bad target", vals("target", "a/b"), JobFilter{Page: 1}, []string{rules.QueryTarget}},
+		{"bad requester", vals("requester", "a\nb"), JobFilter{Page: 1}, []string{rules.QueryRequester}},
+		{"from after to", vals("from", "2026-03-05", "to", "2026-03-01"), JobFilter{From: day(2026, 3, 5), Page: 1}, []string{rules.QueryTo}},
+		{"bad dates", vals("from", "yesterday", "to", "2026-13-01"), JobFilter{Page: 1}, []string{rules.QueryFrom, rules.QueryTo}},
+		{"page zero", vals("page", "0"), JobFilter{Page: 1}, []string{rules.QueryPage}},
+		{"page negative", vals("page", "-1"), JobFilter{Page: 1}, []string{rules.QueryPage}},
+		{"page too deep", vals("page", "10001"), JobFilter{Page: 1}, []string{rules.QueryPage}},
+		{"page text", vals("page", "two"), JobFilter{Page: 1}, []string{rules.QueryPage}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +60,7 @@ func TestJobFilterValuesRoundTrip(t *testing.T) {
 		"requester", "Ana", "from", "2026-03-01T10:15", "to", "2026-03-02", "page", "2")
 	// "p q" has a space: not a valid target, so it is dropped.
 	f, errs := ParseJobFilter(in)
-	if fields(errs)[0] != QueryTarget {
+	if fields(errs)[0] != rules.QueryTarget {
 		t.Fatalf("errors %v", errs)
 	}
 	again, errs := ParseJobFilter(f.Values())
@@ -68,7 +70,7 @@ func TestJobFilterValuesRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(f, again); diff != "" {
 		t.Errorf("round trip (-first +second):\n%s", diff)
 	}
-	if f.Values().Has(QueryPage) != true || (JobFilter{Page: 1}).Values().Has(QueryPage) {
+	if f.Values().Has(rules.QueryPage) != true || (JobFilter{Page: 1}).Values().Has(rules.QueryPage) {
 		t.Errorf("page 1 should be left out of the query, others kept")
 	}
 }
@@ -85,9 +87,9 @@ func TestParseAuditFilter(t *testing.T) {
 			"outcome", "denied", "from", "2026-01-01", "to", "2026-01-31", "page", "7"),
 			AuditFilter{Actor: "dev@snapdesk.local", Action: "snapshot.take", ProjectID: groupID, Outcome: "denied",
 				From: day(2026, 1, 1), To: day(2026, 2, 1), Page: 7}, nil},
-		{"bad action", vals("action", "DROP TABLE"), AuditFilter{Page: 1}, []string{QueryAction}},
-		{"bad outcome", vals("outcome", "maybe"), AuditFilter{Page: 1}, []string{QueryOutcome}},
-		{"long actor", vals("actor", string(make([]byte, MaxPersonLen+1))), AuditFilter{Page: 1}, []string{QueryActor}},
+		{"bad action", vals("action", "DROP TABLE"), AuditFilter{Page: 1}, []string{rules.QueryAction}},
+		{"bad outcome", vals("outcome", "maybe"), AuditFilter{Page: 1}, []string{rules.QueryOutcome}},
+		{"long actor", vals("actor", string(make([]byte, rules.MaxPersonLen+1))), AuditFilter{Page: 1}, []string{rules.QueryActor}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,75 +109,6 @@ func TestParseAuditFilter(t *testing.T) {
 	}
 }
 
-func TestParseLive(t *testing.T) {
-	other := "7d3f4c1a-0e2b-4c59-8a77-5b6c7d8e9f00"
-	tests := []struct {
-		name string
-		in   url.Values
-		want Live
-		ok   bool
-	}{
-		{"nothing", vals(), Live{}, true},
-		{"jobs deduplicated", vals("job", jobID, "job", other, "job", jobID), Live{JobIDs: []string{jobID, other}}, true},
-		{"detail", vals("detail", jobID), Live{Detail: jobID}, true},
-		{"cluster scope", vals("project", groupID, "cluster", "Cluster0"), Live{ProjectID: groupID, ClusterName: "Cluster0"}, true},
-		{"pipeline scope", vals("project", groupID, "pipeline", "sales.p"), Live{ProjectID: groupID, PipelineName: "sales.p"}, true},
-		{"bad job", vals("job", "x"), Live{}, false},
-		{"bad detail", vals("detail", "x"), Live{}, false},
-		{"cluster without project", vals("cluster", "Cluster0"), Live{}, false},
-		{"project alone", vals("project", groupID), Live{}, false},
-		{"bad cluster", vals("project", groupID, "cluster", "-x"), Live{}, false},
-		{"bad pipeline", vals("project", groupID, "pipeline", "a/b"), Live{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseLive(tt.in)
-			if (err == nil) != tt.ok {
-				t.Fatalf("ParseLive error = %v, want ok=%v", err, tt.ok)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("ParseLive (-want +got):\n%s", diff)
-			}
-			if tt.ok {
-				again, err := ParseLive(got.Values())
-				if err != nil || !cmp.Equal(got, again) {
-					t.Errorf("round trip: %+v, %v", again, err)
-				}
-			}
-		})
-	}
-	many := url.Values{}
-	for range MaxLiveJobs + 1 {
-		many.Add(LiveJob, jobID)
-	}
-	if _, err := ParseLive(many); err == nil {
-		t.Errorf("%d job ids accepted", MaxLiveJobs+1)
-	}
-}
-
-func TestLiveFollows(t *testing.T) {
-	l := Live{JobIDs: []string{jobID}, ProjectID: groupID, ClusterName: "Cluster0"}
-	tests := []struct {
-		job, project, cluster, pipeline string
-		want                            bool
-	}{
-		{jobID, "", "", "", true},
-		{"other", groupID, "Cluster0", "", true},
-		{"other", groupID, "Cluster1", "", false},
-		{"other", "5f1e2d3c4b5a69788796a5b5", "Cluster0", "", false},
-		{"other", groupID, "", "Cluster0", false},
-		{"", "", "", "", false},
-	}
-	for _, tt := range tests {
-		if got := l.Follows(tt.job, tt.project, tt.cluster, tt.pipeline); got != tt.want {
-			t.Errorf("Follows(%q, %q, %q, %q) = %v, want %v", tt.job, tt.project, tt.cluster, tt.pipeline, got, tt.want)
-		}
-	}
-	if !(Live{}).Empty() || l.Empty() {
-		t.Error("Empty is wrong")
-	}
-}
-
 func TestParsePage(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -185,7 +118,7 @@ func TestParsePage(t *testing.T) {
 	for _, tt := range tests {
 		q := url.Values{}
 		if tt.in != "" {
-			q.Set(QueryPage, tt.in)
+			q.Set(rules.QueryPage, tt.in)
 		}
 		got, errs := ParsePage(q)
 		if got != tt.want || (errs == nil) != tt.ok {

@@ -1,23 +1,10 @@
 package form
 
 import (
-	"fmt"
 	"net/url"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
-
-// The dataset retention units of the legacy spec's DatasetRetentionPolicy.
-const (
-	UnitDays   = "DAYS"
-	UnitWeeks  = "WEEKS"
-	UnitMonths = "MONTHS"
-)
-
-// RetentionUnits lists the units in the order a picker shows them.
-var RetentionUnits = []string{UnitDays, UnitWeeks, UnitMonths}
-
-// MaxRetentionValue bounds the dataset retention per unit: ten years. The
-// spec only sets a minimum of 1.
-var MaxRetentionValue = map[string]int{UnitDays: 3650, UnitWeeks: 520, UnitMonths: 120}
 
 // TriggerIngestion is a valid Trigger ingestion form.
 type TriggerIngestion struct {
@@ -28,44 +15,35 @@ type TriggerIngestion struct {
 	RetentionValue int
 }
 
-// ParseTriggerIngestion validates FieldSnapshotID, FieldRetentionUnits and
-// FieldRetentionValue.
-func ParseTriggerIngestion(v url.Values) (TriggerIngestion, Errors) {
-	errs := Errors{}
+// ParseTriggerIngestion validates rules.FieldSnapshotID,
+// rules.FieldRetentionUnits and rules.FieldRetentionValue.
+func ParseTriggerIngestion(v url.Values) (TriggerIngestion, rules.Errors) {
+	errs := rules.Errors{}
 	var t TriggerIngestion
-	t.SnapshotID = value(v, FieldSnapshotID)
-	if !ValidAtlasID(t.SnapshotID) {
-		errs.add(FieldSnapshotID, "Choose a snapshot to ingest.")
+	t.SnapshotID = value(v, rules.FieldSnapshotID)
+	if !rules.ValidSnapshotID(t.SnapshotID) {
+		errs.Add(rules.FieldSnapshotID, "Choose a snapshot to ingest.")
 		t.SnapshotID = ""
 	}
-	t.RetentionUnits = value(v, FieldRetentionUnits)
-	limit, ok := MaxRetentionValue[t.RetentionUnits]
-	if !ok {
-		errs.add(FieldRetentionUnits, "Choose days, weeks or months.")
-		t.RetentionUnits = ""
-	}
-	raw := value(v, FieldRetentionValue)
+	t.RetentionUnits = value(v, rules.FieldRetentionUnits)
+	raw := value(v, rules.FieldRetentionValue)
 	n, isNum := number(raw, 6)
 	switch {
 	case raw == "":
-		errs.add(FieldRetentionValue, "Choose how long the dataset is kept.")
-	case !isNum || n < 1:
-		errs.add(FieldRetentionValue, "Enter a whole number, 1 or more.")
-	case ok && n > limit:
-		errs.add(FieldRetentionValue, fmt.Sprintf("Enter at most %d %s (ten years).", limit, unitWord(t.RetentionUnits)))
-	default:
+		errs.Add(rules.FieldRetentionValue, "Choose how long the dataset is kept.")
+		n = 1 // checked for its units only
+	case !isNum:
+		errs.Add(rules.FieldRetentionValue, "Enter a whole number, 1 or more.")
+		n = 1
+	}
+	if rerrs := rules.CheckDatasetRetention(t.RetentionUnits, n); rerrs != nil {
+		if rerrs[rules.FieldRetentionUnits] != "" {
+			t.RetentionUnits = ""
+		}
+		errs = errs.Merge(rerrs)
+	}
+	if errs[rules.FieldRetentionValue] == "" {
 		t.RetentionValue = n
 	}
-	return t, errs.orNil()
-}
-
-func unitWord(u string) string {
-	switch u {
-	case UnitWeeks:
-		return "weeks"
-	case UnitMonths:
-		return "months"
-	default:
-		return "days"
-	}
+	return t, errs.OrNil()
 }

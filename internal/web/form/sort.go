@@ -3,53 +3,22 @@ package form
 import (
 	"net/url"
 	"strings"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
-// QuerySort orders the job list: a JobSortKeys key, "-" first for the
-// other way round (sort=-requested is newest first, the default).
-const QuerySort = "sort"
-
-// The columns the job list can be ordered by.
-const (
-	SortRequested = "requested"
-	SortKind      = "kind"
-	SortState     = "state"
-	SortTarget    = "target"
-	SortRequester = "requester"
-)
-
-// JobSortKeys are the keys QuerySort accepts.
-var JobSortKeys = []string{SortRequested, SortKind, SortState, SortTarget, SortRequester}
-
-// JobSort is how the job list is ordered.
-type JobSort struct {
-	Key  string // one of JobSortKeys
-	Desc bool
-}
-
-// DefaultJobSort is newest first.
-var DefaultJobSort = JobSort{Key: SortRequested, Desc: true}
-
-// String is the sort as the query string spells it.
-func (s JobSort) String() string {
-	if s.Desc {
-		return "-" + s.Key
-	}
-	return s.Key
-}
-
-// ParseJobSort reads ?sort. Absent, it is DefaultJobSort; a value that is
-// not a column is an error keyed QuerySort (and the default applies).
-func ParseJobSort(q url.Values) (JobSort, Errors) {
-	raw := strings.TrimSpace(q.Get(QuerySort))
+// ParseJobSort reads ?sort. Absent, it is rules.DefaultJobSort; a value that is
+// not a column is an error keyed rules.QuerySort (and the default applies).
+func ParseJobSort(q url.Values) (rules.JobSort, rules.Errors) {
+	raw := strings.TrimSpace(q.Get(rules.QuerySort))
 	if raw == "" {
-		return DefaultJobSort, nil
+		return rules.DefaultJobSort, nil
 	}
-	s := JobSort{Key: strings.TrimPrefix(raw, "-"), Desc: strings.HasPrefix(raw, "-")}
-	for _, k := range JobSortKeys {
+	s := rules.JobSort{Key: strings.TrimPrefix(raw, "-"), Desc: strings.HasPrefix(raw, "-")}
+	for _, k := range rules.JobSortKeys {
 		if s.Key == k {
 			return s, nil
 		}
 	}
-	return DefaultJobSort, Errors{QuerySort: "Jobs can be ordered by when they were requested, kind, state, cluster or pipeline, or who asked."}
+	return rules.DefaultJobSort, rules.Errors{rules.QuerySort: "Jobs can be ordered by when they were requested, kind, state, cluster or pipeline, or who asked."}
 }

@@ -1,4 +1,4 @@
-package form
+package rules
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ const (
 // MaxLiveJobs bounds the job ids one page follows.
 const MaxLiveJobs = 200
 
-// Live is what one page's event stream follows. For every change to a
+// Live is the query of the server-sent events endpoint: what one page's event stream follows. For every change to a
 // followed job the stream sends an event "job-<id>" (the row's cells) and
 // "job-<id>-badge" (its state badge); for Detail also "job-<id>-detail".
 type Live struct {
@@ -76,11 +76,11 @@ func ParseLive(q url.Values) (Live, error) {
 	var l Live
 	ids := q[LiveJob]
 	if len(ids) > MaxLiveJobs {
-		return Live{}, fmt.Errorf("form: live: %d jobs, at most %d", len(ids), MaxLiveJobs)
+		return Live{}, fmt.Errorf("rules: live: %d jobs, at most %d", len(ids), MaxLiveJobs)
 	}
 	for _, id := range ids {
 		if !ValidJobID(id) {
-			return Live{}, fmt.Errorf("form: live: bad job id %q", id)
+			return Live{}, fmt.Errorf("rules: live: bad job id %q", id)
 		}
 		if !slices.Contains(l.JobIDs, id) {
 			l.JobIDs = append(l.JobIDs, id)
@@ -88,22 +88,28 @@ func ParseLive(q url.Values) (Live, error) {
 	}
 	if d := q.Get(LiveDetail); d != "" {
 		if !ValidJobID(d) {
-			return Live{}, fmt.Errorf("form: live: bad detail job id %q", d)
+			return Live{}, fmt.Errorf("rules: live: bad detail job id %q", d)
 		}
 		l.Detail = d
 	}
 	l.ProjectID, l.ClusterName, l.PipelineName = q.Get(LiveProject), q.Get(LiveCluster), q.Get(LivePipeline)
 	switch {
 	case l.ProjectID == "" && (l.ClusterName != "" || l.PipelineName != ""):
-		return Live{}, fmt.Errorf("form: live: cluster or pipeline without project")
+		return Live{}, fmt.Errorf("rules: live: cluster or pipeline without project")
 	case l.ProjectID != "" && !ValidGroupID(l.ProjectID):
-		return Live{}, fmt.Errorf("form: live: bad project id %q", l.ProjectID)
+		return Live{}, fmt.Errorf("rules: live: bad project id %q", l.ProjectID)
 	case l.ProjectID != "" && l.ClusterName == "" && l.PipelineName == "":
-		return Live{}, fmt.Errorf("form: live: project without cluster or pipeline")
+		return Live{}, fmt.Errorf("rules: live: project without cluster or pipeline")
 	case l.ClusterName != "" && !ValidClusterName(l.ClusterName):
-		return Live{}, fmt.Errorf("form: live: bad cluster name %q", l.ClusterName)
+		return Live{}, fmt.Errorf("rules: live: bad cluster name %q", l.ClusterName)
 	case l.PipelineName != "" && !ValidPipelineName(l.PipelineName):
-		return Live{}, fmt.Errorf("form: live: bad pipeline name %q", l.PipelineName)
+		return Live{}, fmt.Errorf("rules: live: bad pipeline name %q", l.PipelineName)
 	}
 	return l, nil
+}
+
+func set(v url.Values, k, s string) {
+	if s != "" {
+		v.Set(k, s)
+	}
 }

@@ -1,6 +1,8 @@
-package form
+package rules
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"regexp"
 	"unicode/utf8"
 )
@@ -26,6 +28,12 @@ func ValidAtlasID(s string) bool { return atlasIDPattern.MatchString(s) }
 // ValidGroupID reports whether s is an Atlas project (group) id.
 func ValidGroupID(s string) bool { return ValidAtlasID(s) }
 
+// ValidSnapshotID reports whether s is an Atlas snapshot id.
+func ValidSnapshotID(s string) bool { return ValidAtlasID(s) }
+
+// ValidExportBucketID reports whether s is an Atlas export bucket id.
+func ValidExportBucketID(s string) bool { return ValidAtlasID(s) }
+
 // ValidPipelineRunID reports whether s is an Atlas pipeline run id.
 func ValidPipelineRunID(s string) bool { return ValidAtlasID(s) }
 
@@ -44,3 +52,28 @@ func ValidPipelineName(s string) bool {
 // ValidJobID reports whether s is a Snapdesk job id: a UUID in its
 // canonical lower-case form.
 func ValidJobID(s string) bool { return uuidPattern.MatchString(s) }
+
+// ValidIdempotencyKey reports whether s is an idempotency key: a UUID (any
+// version) in canonical lower case.
+func ValidIdempotencyKey(s string) bool { return uuidPattern.MatchString(s) }
+
+// NewIdempotencyKey returns a fresh random (version 4) UUID for a form's
+// idempotency_key field: one per rendered form, so a double click or a
+// resubmission makes one job.
+func NewIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
