@@ -33,13 +33,13 @@ func SnapshotBlocked(cl atlas.Cluster, snaps []atlas.Snapshot, js []Job) (Snapsh
 	}
 	for _, j := range js {
 		if j.Kind == KindSnapshot && j.ID != "" && j.State != StateAwaitingApproval && !j.State.IsTerminal() {
-			return SnapshotBlock{Reason: "A snapshot requested through Snapdesk is still in progress. Atlas takes one on-demand snapshot at a time; you can take another once it has completed.",
+			return SnapshotBlock{Reason: "A snapshot requested through Snapdesk is still in progress. Atlas takes one on-demand snapshot at a time: wait for it to finish, then take another.",
 				JobID: j.ID}, true
 		}
 	}
 	for _, sn := range snaps {
 		if sn.SnapshotType == atlas.SnapshotOnDemand && sn.InFlight() {
-			b := SnapshotBlock{Reason: "An on-demand snapshot of this cluster is already queued or in progress in Atlas. Atlas takes one at a time; you can take another once it has completed."}
+			b := SnapshotBlock{Reason: "An on-demand snapshot of this cluster is already queued or in progress in Atlas. Atlas takes one at a time: wait for it to finish, then take another."}
 			for _, j := range js {
 				if j.Kind == KindSnapshot && j.AtlasID == sn.ID {
 					b.JobID = j.ID

@@ -35,7 +35,7 @@ func (h *Handler) takeSnapshotAction() action[jobs.TakeSnapshotRequest] {
 		},
 		done: func(c echo.Context, s scope, j jobs.Job, _ jobs.TakeSnapshotRequest) (string, templ.Component, error) {
 			fresh := h.snapshotForm(c, s)
-			fresh.DisabledReason, fresh.BlockingJobID = "A snapshot requested through Snapdesk is still in progress. Atlas takes one on-demand snapshot at a time; you can take another once it has completed.", j.ID
+			fresh.DisabledReason, fresh.BlockingJobID = "A snapshot requested through Snapdesk is still in progress. Atlas takes one on-demand snapshot at a time: wait for it to finish, then take another.", j.ID
 			return "Snapshot requested.", views.TakeSnapshot(fresh), nil
 		},
 	}
