@@ -51,7 +51,10 @@ func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (
 		SnapshotID: strings.TrimSpace(vals.Get(rules.FieldSnapshotID)), DeliveryType: vals.Get(views.FieldDeliveryType),
 		Target: vals.Get(views.FieldTarget), PointInTime: strings.TrimSpace(vals.Get(views.FieldPointInTime))}
 	f.CSRFToken, f.Errors = csrfToken(c), rules.Errors{}
-	f.IdempotencyKey = vals.Get(rules.FieldIdempotencyKey)
+	// The key posted (a form shown again keeps it), else a fresh one.
+	if f.IdempotencyKey = vals.Get(rules.FieldIdempotencyKey); f.IdempotencyKey == "" {
+		f.IdempotencyKey = rules.NewIdempotencyKey()
+	}
 	if f.SnapshotID != "" {
 		s, err := r.Snapshot(ctx, f.SnapshotID)
 		switch {

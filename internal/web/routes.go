@@ -55,6 +55,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	cluster.POST("/snapshots", handle(h, h.takeSnapshotAction()))
 	cluster.GET("/exports/new", h.newExport)
 	cluster.POST("/exports", handle(h, h.exportAction()))
+	cluster.GET("/restores/new", h.newRestore)
+	cluster.POST("/restores", h.createRestore)
 
 	pipeline := project.Group("/pipelines/:"+rules.ParamPipelineName, h.pipelineScope)
 	pipeline.GET("", h.pipelinePage)
