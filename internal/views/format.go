@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/snapdesk/snapdesk/internal/rules"
 )
@@ -514,4 +515,15 @@ func exportedTo(exported []Job, bucketID string) (Job, bool) {
 		}
 	}
 	return Job{}, false
+}
+
+// descriptionCount is what the counter beside the description says before
+// anyone types (static/js/app.js keeps it up to date as they do).
+func descriptionCount(s string) string {
+	n := utf8.RuneCountInString(s)
+	out := strconv.Itoa(n) + " of " + strconv.Itoa(rules.MaxDescriptionLen) + " characters"
+	if n > rules.MaxDescriptionLen {
+		out += ": " + strconv.Itoa(n-rules.MaxDescriptionLen) + " too many"
+	}
+	return out
 }

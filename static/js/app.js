@@ -78,3 +78,21 @@
     fresh.forEach(function (row) { htmx.process(row); });
   });
 })();
+
+// Character counters: a field with data-count="<id of its counter>" and
+// data-max says, as people type, how many characters it has of the limit.
+// Nothing is cut: past the limit the counter says so and the server
+// refuses the form with a message, keeping what was typed.
+(function () {
+  function count(input) {
+    var out = document.getElementById(input.getAttribute("data-count"));
+    if (!out) return;
+    var max = parseInt(input.getAttribute("data-max"), 10);
+    var n = Array.from(input.value).length; // characters, not UTF-16 units
+    out.textContent = n + " of " + max + " characters" + (n > max ? ": " + (n - max) + " too many" : "");
+    out.classList.toggle("over", n > max);
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.hasAttribute && e.target.hasAttribute("data-count")) count(e.target);
+  });
+})();

@@ -1,0 +1,79 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/snapdesk/snapdesk/internal/rules"
+)
+
+// TestBrowserViewerSeesNoActions: a viewer is offered none of the actions
+// their role forbids (no Take snapshot, Export or Trigger ingestion), and is
+// told why; an operator on the same page sees them.
+func TestBrowserViewerSeesNoActions(t *testing.T) {
+	a := startBrowserApp(t)
+	a.do(t, "open the cluster as the operator", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
+	if n := a.count(t, takeSubmit); n != 1 {
+		t.Fatalf("the operator sees %d Take snapshot buttons", n)
+	}
+	if n := a.count(t, `[data-testid="export-submit"]`); n == 0 {
+		t.Error("the operator is offered no Export")
+	}
+	if n := a.count(t, `[data-testid="actions-note"]`); n != 0 {
+		t.Error("the operator is told they may not act")
+	}
+
+	a.signInAs(t, "viewer")
+	for _, path := range []string{flowClusterPath, flowPipelinePath, flowClusterPath + "/exports/new"} {
+		a.do(t, "open "+path+" as the viewer", chromedp.Navigate(a.URL+path), chromedp.WaitVisible(chromedp.CSS(`[data-testid="actions-note"]`)))
+		for _, sel := range []string{takeSubmit, `[data-testid="export-submit"]`, `[data-testid="ingest-submit"]`, `form[method="post"][action$="/snapshots"]`,
+			`form[method="post"][action$="/exports"]`, `form[method="post"][action$="/runs"]`} {
+			if n := a.count(t, sel); n != 0 {
+				t.Errorf("%s: the viewer is offered %s (%d)", path, sel, n)
+			}
+		}
+		if note := a.text(t, `[data-testid="actions-note"]`); !strings.Contains(note, "operator role") {
+			t.Errorf("%s: the note says %q, not why", path, note)
+		}
+	}
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserDescriptionLimitSaidAndCounted: the limit is said beside the
+// field, the count follows typing, nothing typed is cut, and a description
+// over the limit is refused with a message, the text kept as typed.
+func TestBrowserDescriptionLimitSaidAndCounted(t *testing.T) {
+	a := startBrowserApp(t)
+	const counter = takeForm + ` [data-testid="description-count"]`
+	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
+	if hint := a.text(t, takeForm+` #take-snapshot-description-hint`); !strings.Contains(hint, "Up to 200 characters") {
+		t.Errorf("the hint says %q, not the limit", hint)
+	}
+	if n := a.count(t, takeDescription+`[maxlength]`); n != 0 {
+		t.Error("the field has a maxlength: a paste would be cut without a word")
+	}
+	a.do(t, "type a short description", typeText(takeDescription, "before release"), containsText(counter, "14 of 200 characters"))
+
+	long := strings.Repeat("é", rules.MaxDescriptionLen+5)
+	a.do(t, "paste a long description",
+		typeText(takeDescription, long),
+		containsText(counter, "205 of 200 characters: 5 too many"),
+		typeText(takeRetention, "3"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+"`"+takeForm+"`"+`).dataset.answered = "no"`),
+		chromedp.Click(chromedp.CSS(takeSubmit)),
+		chromedp.WaitVisible(chromedp.CSS(takeForm+`:not([data-answered]) [data-testid="error-description"]`)),
+	)
+	kept := browserValue(t, a, "description", chromedp.Value(chromedp.CSS(takeDescription)))
+	if kept != long {
+		t.Errorf("the description after the refusal has %d characters, want the %d typed", len([]rune(kept)), len([]rune(long)))
+	}
+	if msg := a.text(t, takeForm+` [data-testid="error-description"]`); !strings.Contains(msg, "200 characters or fewer") || !strings.Contains(msg, "205") {
+		t.Errorf("the refusal says %q", msg)
+	}
+	if n := a.Sim.Calls()["takeGroupClusterBackupSnapshots"]; n != 0 {
+		t.Errorf("Atlas asked %d times for a refused description", n)
+	}
+	a.noConsoleErrors(t)
+}
