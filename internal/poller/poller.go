@@ -223,7 +223,7 @@ func (p *Poller) dispatch(ctx context.Context, wg *sync.WaitGroup) (*cycle, erro
 		}
 		t.jobs = append(t.jobs, j)
 	}
-	for _, t := range order {
+	for i, t := range order {
 		p.mu.Lock()
 		busy := p.inflight[t.targetKey]
 		if !busy {
@@ -240,9 +240,15 @@ func (p *Poller) dispatch(ctx context.Context, wg *sync.WaitGroup) (*cycle, erro
 		select {
 		case p.sem <- struct{}{}:
 		case <-ctx.Done():
+			// Stopping: give back what was claimed and not polled.
 			p.mu.Lock()
 			delete(p.inflight, t.targetKey)
 			p.mu.Unlock()
+			for _, rest := range order[i:] {
+				for _, j := range rest.jobs {
+					p.postpone(ctx, j, 0)
+				}
+			}
 			return c, ctx.Err()
 		}
 		c.stats.Targets++
@@ -434,12 +440,15 @@ func (p *Poller) nextPoll(j jobs.Job, c jobs.Change) time.Duration {
 	return d
 }
 
-// postpone releases a job's lease, to be polled again in d.
+// postpone releases a job's lease, to be polled again in d. It is written
+// even while the poller stops, so another replica need not wait for the
+// lease to run out.
 func (p *Poller) postpone(ctx context.Context, j jobs.Job, d time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	err := p.store.Postpone(ctx, j, d)
 	switch {
 	case err == nil, errors.Is(err, jobs.ErrMoved):
-	case ctx.Err() != nil:
 	default:
 		p.mu.Lock()
 		p.unreleased = append(p.unreleased, j)

@@ -416,3 +416,39 @@ func TestPollingResumesAtOnceAfterPostgresOutage(t *testing.T) {
 	}
 	t.Logf("export recorded as finished %v after Postgres came back", time.Since(back).Round(10*time.Millisecond))
 }
+
+// A poller that stops gives back the jobs it leased, so another replica
+// polls them at once instead of after the lease runs out.
+func TestStoppingPollerGivesBackItsLeases(t *testing.T) {
+	t.Parallel()
+	e := jobstest.New(t, jobstest.Options{})
+	exp := e.Export(t, atlassim.FixtureAWSBucketID)
+	if err := e.Sim.SetFaults(atlassim.Faults{Operations: map[string]atlassim.OpFault{
+		"listGroupClusterBackupExports": {Latency: time.Minute}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.MakeDue(t)
+	p := newPoller(e, testConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	for {
+		var leased bool
+		if err := e.Pool.QueryRow(context.Background(), `SELECT poll_lease_until IS NOT NULL FROM jobs WHERE id = $1`, exp.ID).Scan(&leased); err != nil {
+			t.Fatal(err)
+		}
+		if leased {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel() // shutdown while the export list hangs
+	<-done
+	var leased bool
+	if err := e.Pool.QueryRow(context.Background(), `SELECT poll_lease_until IS NOT NULL FROM jobs WHERE id = $1`, exp.ID).Scan(&leased); err != nil {
+		t.Fatal(err)
+	}
+	if leased {
+		t.Error("the stopped poller kept its lease on the export")
+	}
+}
