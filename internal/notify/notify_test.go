@@ -312,3 +312,35 @@ func decodeQP(enc, s string) string {
 	}
 	return s
 }
+
+// A person whose groups change (seen at their next sign-in) stops hearing
+// about approvals they may no longer give.
+func TestApprovalRequestsFollowTheGroupsOfTheLastSignIn(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ms := newMailServer(t)
+	cfg := fastConfig(testKey(t))
+	cfg.SMTP = ms.smtpConfig()
+	svc := newService(t, pool, cfg)
+	if _, _, err := svc.Create(context.Background(), operator2, origin, notify.NewSubscription{Scope: notify.ScopePersonal,
+		Channel: notify.ChannelEmail, Name: "approvals", Events: []string{notify.ApprovalRequested}}); err != nil {
+		t.Fatal(err)
+	}
+	demoted := operator2
+	demoted.Groups = []string{"snapdesk-viewers"}
+	if err := svc.RefreshOwner(context.Background(), demoted); err != nil {
+		t.Fatal(err)
+	}
+	run(t, svc)
+	insertJob(t, pool, "export", "awaiting_approval", operator)
+	if m, err := ms.wait(2 * time.Second); err == nil {
+		t.Errorf("a viewer now was told of an approval request: %v", m.To)
+	}
+	if err := svc.RefreshOwner(context.Background(), operator2); err != nil {
+		t.Fatal(err)
+	}
+	insertJob(t, pool, "export", "awaiting_approval", operator)
+	if _, err := ms.wait(10 * time.Second); err != nil {
+		t.Errorf("an operator again was not told: %v", err)
+	}
+}

@@ -320,3 +320,19 @@ func (s *Service) Delete(ctx context.Context, u identity.User, o audit.Origin, i
 	})
 	return sub, err
 }
+
+// RefreshOwner records u's current groups, email and name on their
+// personal subscriptions (called at each sign-in), so that who may hear
+// about a project's approvals follows the groups the identity provider
+// gives them now.
+func (s *Service) RefreshOwner(ctx context.Context, u identity.User) error {
+	groups := u.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE notify_subscriptions SET owner_groups = $2, owner_email = $3, owner_name = $4
+		WHERE scope = 'personal' AND owner_subject = $1`, u.Subject, groups, u.Email, u.Name); err != nil {
+		return fmt.Errorf("notify: refresh subscriptions of %s: %w", u.Subject, err)
+	}
+	return nil
+}

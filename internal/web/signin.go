@@ -120,6 +120,10 @@ func (h *Handler) completeSignIn(c echo.Context, u identity.User, next, method s
 	if err := h.tokens.RefreshOwner(ctx, u); err != nil {
 		return err
 	}
+	// So do their personal notifications (who may approve what).
+	if err := h.notify.RefreshOwner(ctx, u); err != nil {
+		return err
+	}
 	h.recordAuth(c, u, "signin", audit.OK, "signed in with "+method)
 	return c.Redirect(http.StatusSeeOther, next)
 }
