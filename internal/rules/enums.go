@@ -44,3 +44,15 @@ const (
 	// MaxPersonLen bounds a requester or actor (an email, subject or name).
 	MaxPersonLen = 254
 )
+
+// How a restore delivers a snapshot (the restore form's deliveryType), as
+// Atlas names them.
+const (
+	DeliveryAutomated   = "automated"
+	DeliveryDownload    = "download"
+	DeliveryPointInTime = "pointInTime"
+)
+
+// PointInTimeLayout is how the restore form's point in time is typed, in
+// UTC (an HTML datetime-local value).
+const PointInTimeLayout = "2006-01-02T15:04"

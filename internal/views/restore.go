@@ -8,19 +8,11 @@ import (
 	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
-// Delivery types of a restore, as Atlas names them.
+// Delivery types of a restore (internal/rules names them).
 const (
-	DeliveryAutomated   = "automated"
-	DeliveryDownload    = "download"
-	DeliveryPointInTime = "pointInTime"
-)
-
-// Form fields of the restore page.
-const (
-	FieldDeliveryType = rules.FieldDeliveryType
-	FieldTarget       = rules.FieldTarget
-	FieldPointInTime  = rules.FieldPointInTime
-	FieldConfirmName  = rules.FieldConfirmName
+	DeliveryAutomated   = rules.DeliveryAutomated
+	DeliveryDownload    = rules.DeliveryDownload
+	DeliveryPointInTime = rules.DeliveryPointInTime
 )
 
 // RestoreTarget is a cluster a restore may replace: one the person may
@@ -58,6 +50,8 @@ type RestoreForm struct {
 	TargetClusterName string
 	// PointInTime is the moment chosen, as typed (UTC, 2006-01-02T15:04).
 	PointInTime string
+	// ConfirmName is the target's name as typed to confirm.
+	ConfirmName string
 	// WindowFrom and WindowTo bound a point-in-time restore; zero without
 	// continuous backup.
 	WindowFrom, WindowTo time.Time

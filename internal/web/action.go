@@ -18,7 +18,7 @@ import (
 )
 
 // An action is a POST that asks a service to do something for a person
-// (take a snapshot, export, ingest, and next restore). Every action goes
+// (take a snapshot, export, ingest, restore). Every action goes
 // the same way, in handle: parse the form → ask the service → show the form
 // again with the field errors or the refusal, or answer with the job made.
 // An action only says what is particular to it.
@@ -32,7 +32,8 @@ type action[R any] struct {
 	// again answers status with the form as posted, with st's errors and
 	// refusal: the form alone for htmx, the whole page without JavaScript.
 	again func(c echo.Context, s scope, st posted, status int) error
-	// done is the message and the fresh form shown once job j was made.
+	// done is the message and the fresh form htmx shows once job j was
+	// made (without JavaScript the person goes to the job's page).
 	done func(c echo.Context, s scope, j jobs.Job, r R) (string, templ.Component, error)
 }
 
@@ -74,16 +75,16 @@ func handle[R any](h *Handler, a action[R]) echo.HandlerFunc {
 		}
 		// What Atlas answered shows on the pages before the next listing.
 		h.recordSubmitted(c, j)
-		msg, fresh, err := a.done(c, s, j, req)
-		if err != nil {
-			return err
-		}
 		if !isHTMX(c) {
 			target := views.JobURL(j.ID)
 			if act.ReturnTo != "" {
 				target += "?return_to=" + url.QueryEscape(act.ReturnTo)
 			}
 			return c.Redirect(http.StatusSeeOther, target)
+		}
+		msg, fresh, err := a.done(c, s, j, req)
+		if err != nil {
+			return err
 		}
 		return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: act.ReturnTo}, fresh))
 	}

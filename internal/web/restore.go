@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
@@ -20,21 +21,14 @@ import (
 	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
-// pitLayout is how the restore page's point in time is typed (UTC).
-const pitLayout = "2006-01-02T15:04"
-
 // restoreForm reads the restore page's choices (from the query of the GET,
 // or the posted form) and fills in what the page shows about them: the
 // snapshot, the clusters the person may restore onto, the window of a
 // point-in-time restore. Nothing is asked of Atlas: pages read the
 // inventory; the service checks Atlas again when the form is posted.
-func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (views.RestoreForm, views.Project, error) {
+func (h *Handler) restoreForm(c echo.Context, sc scope, vals url.Values) (views.RestoreForm, views.Project, error) {
 	ctx := c.Request().Context()
-	u := currentUser(c)
-	r, err := h.invCatalog.Project(ctx, u, g)
-	if err != nil {
-		return views.RestoreForm{}, views.Project{}, h.forbidden(c, err, "You may not see this project.")
-	}
+	g, name, r := sc.ProjectID, sc.ClusterName, sc.Inventory
 	p, err := r.Project(ctx)
 	if errors.Is(err, db.ErrNotFound) {
 		return views.RestoreForm{}, views.Project{}, notInInventory("project")
@@ -48,8 +42,8 @@ func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (
 		return views.RestoreForm{}, views.Project{}, err
 	}
 	f := views.RestoreForm{ProjectID: g, ProjectName: p.Name, ClusterName: name,
-		SnapshotID: strings.TrimSpace(vals.Get(rules.FieldSnapshotID)), DeliveryType: vals.Get(views.FieldDeliveryType),
-		Target: vals.Get(views.FieldTarget), PointInTime: strings.TrimSpace(vals.Get(views.FieldPointInTime))}
+		SnapshotID: strings.TrimSpace(vals.Get(rules.FieldSnapshotID)), DeliveryType: vals.Get(rules.FieldDeliveryType),
+		Target: vals.Get(rules.FieldTarget), PointInTime: strings.TrimSpace(vals.Get(rules.FieldPointInTime))}
 	f.CSRFToken, f.Errors = csrfToken(c), rules.Errors{}
 	// The key posted (a form shown again keeps it), else a fresh one.
 	if f.IdempotencyKey = vals.Get(rules.FieldIdempotencyKey); f.IdempotencyKey == "" {
@@ -70,7 +64,7 @@ func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (
 		f.WindowTo = time.Now().UTC()
 		f.WindowFrom = f.WindowTo.AddDate(0, 0, -sched.RestoreWindowDays)
 	}
-	f.Targets, err = h.restoreTargets(ctx, u)
+	f.Targets, err = h.restoreTargets(ctx, currentUser(c))
 	if err != nil {
 		return f, views.Project{}, err
 	}
@@ -81,24 +75,24 @@ func (h *Handler) restoreForm(c echo.Context, g, name string, vals url.Values) (
 	}
 	switch f.DeliveryType {
 	case "":
-	case views.DeliveryDownload:
+	case rules.DeliveryDownload:
 		f.Ready = f.SnapshotTakenAt != (time.Time{})
-	case views.DeliveryAutomated, views.DeliveryPointInTime:
-		if f.TargetClusterName == "" && vals.Has(views.FieldTarget) {
-			f.Errors[views.FieldTarget] = "Choose the cluster whose data the restore replaces."
+	case rules.DeliveryAutomated, rules.DeliveryPointInTime:
+		if f.TargetClusterName == "" && vals.Has(rules.FieldTarget) {
+			f.Errors[rules.FieldTarget] = form.RestoreTargetMessage
 		}
 		ready := f.TargetClusterName != ""
-		if f.DeliveryType == views.DeliveryAutomated {
+		if f.DeliveryType == rules.DeliveryAutomated {
 			ready = ready && !f.SnapshotTakenAt.IsZero()
-		} else if _, err := time.Parse(pitLayout, f.PointInTime); err != nil {
+		} else if _, err := time.Parse(rules.PointInTimeLayout, f.PointInTime); err != nil {
 			ready = false
-			if vals.Has(views.FieldPointInTime) {
-				f.Errors[views.FieldPointInTime] = "Give the moment to restore to, in UTC, as 2026-12-05T09:30."
+			if vals.Has(rules.FieldPointInTime) {
+				f.Errors[rules.FieldPointInTime] = form.PointInTimeMessage
 			}
 		}
 		f.Ready = ready
 	default:
-		f.Errors[views.FieldDeliveryType] = "Choose how to restore."
+		f.Errors[rules.FieldDeliveryType] = form.DeliveryTypeMessage
 	}
 	if f.Ready {
 		target := g
@@ -136,70 +130,59 @@ func (h *Handler) restoreTargets(ctx context.Context, u identity.User) ([]views.
 	return out, nil
 }
 
-// restoreCluster is the scope's project and cluster (the scope middleware
-// validated them and checked the person may view the project).
-func (h *Handler) restoreCluster(c echo.Context) (string, string, error) {
-	sc := scopeOf(c)
-	return sc.ProjectID, sc.ClusterName, nil
-}
-
 // newRestore is the restore page, GET …/clusters/:clusterName/restores/new.
 func (h *Handler) newRestore(c echo.Context) error {
-	g, name, err := h.restoreCluster(c)
+	sc := scopeOf(c)
+	f, p, err := h.restoreForm(c, sc, c.QueryParams())
 	if err != nil {
 		return err
 	}
-	f, p, err := h.restoreForm(c, g, name, c.QueryParams())
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.RestorePage(views.RestorePageView{Page: h.page(c, "Restore "+name, "projects"), Project: p, Form: f}))
+	return h.renderRestore(c, http.StatusOK, p, f)
 }
 
-// createRestore handles POST …/clusters/:clusterName/restores.
-func (h *Handler) createRestore(c echo.Context) error {
-	g, name, err := h.restoreCluster(c)
-	if err != nil {
-		return err
+// renderRestore answers with the restore page, or its forms alone to htmx.
+func (h *Handler) renderRestore(c echo.Context, status int, p views.Project, f views.RestoreForm) error {
+	if isHTMX(c) {
+		return render(c, status, views.RestoreForms(f))
 	}
-	vals, err := c.FormParams()
-	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
+	return render(c, status, views.RestorePage(views.RestorePageView{Page: h.page(c, "Restore "+f.ClusterName, "projects"), Project: p, Form: f}))
+}
+
+// restoreAction is POST …/clusters/:clusterName/restores.
+func (h *Handler) restoreAction() action[jobs.RestoreRequest] {
+	return action[jobs.RestoreRequest]{
+		parse: func(s scope, vals url.Values, a form.Action) (jobs.RestoreRequest, rules.Errors) {
+			f, errs := form.ParseRestore(vals)
+			return jobs.RestoreRequest{ProjectID: s.ProjectID, ClusterName: s.ClusterName, SnapshotID: f.SnapshotID,
+				DeliveryType: atlas.DeliveryType(f.DeliveryType), TargetProjectID: f.TargetProjectID, TargetClusterName: f.TargetClusterName,
+				PointInTime: f.PointInTime, ConfirmName: f.ConfirmName, IdempotencyKey: a.IdempotencyKey}, errs
+		},
+		submit: h.jobs.Restore,
+		again: func(c echo.Context, s scope, p posted, status int) error {
+			f, proj, err := h.restoreForm(c, s, p.Values)
+			if err != nil {
+				return err
+			}
+			// What the page found wrong in the inventory, unless the
+			// parse or the service said it of the same field.
+			seen := f.Errors
+			f.FormCommon = p.common(c)
+			f.Errors = f.Errors.Merge(seen)
+			f.ConfirmName = p.Values.Get(rules.FieldConfirmName)
+			return h.renderRestore(c, status, proj, f)
+		},
+		done: func(c echo.Context, s scope, j jobs.Job, r jobs.RestoreRequest) (string, templ.Component, error) {
+			fresh, _, err := h.restoreForm(c, s, url.Values{rules.FieldSnapshotID: {r.SnapshotID}})
+			if err != nil {
+				return "", nil, err
+			}
+			msg := "Restore requested."
+			if j.State == jobs.StateAwaitingApproval {
+				msg = "Restore requested: it waits for another operator's approval before Atlas is asked."
+			}
+			return msg, views.RestoreForms(fresh), nil
+		},
 	}
-	f, p, err := h.restoreForm(c, g, name, vals)
-	if err != nil {
-		return err
-	}
-	again := func(status int) error {
-		return render(c, status, views.RestorePage(views.RestorePageView{Page: h.page(c, "Restore "+name, "projects"), Project: p, Form: f}))
-	}
-	action, aerrs := form.ParseAction(vals, h.returnPolicy)
-	if errs := aerrs.Merge(f.Errors); len(errs) > 0 || !f.Ready {
-		f.Errors = errs
-		if !f.Ready && len(errs) == 0 {
-			f.Refusal = &views.Refusal{Message: "Choose the snapshot, how to restore and, for a restore onto a cluster, which one."}
-		}
-		return again(http.StatusUnprocessableEntity)
-	}
-	req := jobs.RestoreRequest{ProjectID: g, ClusterName: name, SnapshotID: f.SnapshotID, DeliveryType: atlas.DeliveryType(f.DeliveryType),
-		ConfirmName: vals.Get(views.FieldConfirmName), IdempotencyKey: action.IdempotencyKey}
-	if pid, cluster, ok := strings.Cut(f.Target, "/"); ok && req.DeliveryType.ReplacesTarget() {
-		req.TargetProjectID, req.TargetClusterName = pid, cluster
-	}
-	if req.DeliveryType == atlas.DeliveryPointInTime {
-		req.PointInTime, _ = time.Parse(pitLayout, f.PointInTime)
-		req.SnapshotID = ""
-	}
-	j, err := h.jobs.Restore(c.Request().Context(), currentUser(c), origin(c), req)
-	if err != nil {
-		ref, errs, other := refusal(err)
-		if other != nil {
-			return other
-		}
-		f.Refusal, f.Errors = ref, errs
-		return again(http.StatusUnprocessableEntity)
-	}
-	return c.Redirect(http.StatusSeeOther, views.JobURL(j.ID))
 }
 
 // cancelRestore handles POST /jobs/:id/cancel.

@@ -56,7 +56,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	cluster.GET("/exports/new", h.newExport)
 	cluster.POST("/exports", handle(h, h.exportAction()))
 	cluster.GET("/restores/new", h.newRestore)
-	cluster.POST("/restores", h.createRestore)
+	cluster.POST("/restores", handle(h, h.restoreAction()))
 
 	pipeline := project.Group("/pipelines/:"+rules.ParamPipelineName, h.pipelineScope)
 	pipeline.GET("", h.pipelinePage)
