@@ -17,6 +17,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Store reads and writes jobs and their events. SQL lives here, next to
@@ -219,38 +220,33 @@ type Filter struct {
 	FailedOrStalled bool
 	Stalled         bool
 	SnapshotID      string
-	// Sort orders the list (List); the zero value is newest first.
-	Sort Sort
+	// Sort orders the list (List, Recent); the zero value is newest first.
+	Sort rules.JobSort
 }
 
-// Sort orders a job list by one column, ties newest first.
-type Sort struct {
-	// Column is "" (when requested), "kind", "state", "target" or "requester".
-	Column string
-	// Asc turns the column's order round; the default is descending.
-	Asc bool
-}
-
-// sortColumns are the ORDER BY expressions of Sort.Column.
+// sortColumns are the ORDER BY expressions of the rules.JobSortKeys: a
+// fixed list, so what a person asks for never reaches the SQL.
 var sortColumns = map[string]string{
-	"":          "created_at",
-	"kind":      "kind",
-	"state":     "state",
-	"target":    "COALESCE(cluster_name, pipeline_name, '')",
-	"requester": "lower(COALESCE(NULLIF(requested_by_name, ''), requested_by_email))",
+	rules.SortRequested: "created_at",
+	rules.SortKind:      "kind",
+	rules.SortState:     "state",
+	rules.SortTarget:    "COALESCE(cluster_name, pipeline_name, '')",
+	rules.SortRequester: "lower(COALESCE(NULLIF(requested_by_name, ''), requested_by_email))",
 }
 
-// orderBy is the ORDER BY clause of s; unknown columns order by time.
-func (s Sort) orderBy() string {
-	col, ok := sortColumns[s.Column]
+// orderBy is the ORDER BY clause of s, ties newest first; the zero value
+// and unknown keys are newest first.
+func orderBy(s rules.JobSort) string {
+	col, ok := sortColumns[s.Key]
 	if !ok {
-		col = sortColumns[""]
+		s = rules.DefaultJobSort
+		col = sortColumns[s.Key]
 	}
-	dir := "DESC"
-	if s.Asc {
-		dir = "ASC"
+	dir := "ASC"
+	if s.Desc {
+		dir = "DESC"
 	}
-	if col == sortColumns[""] {
+	if s.Key == rules.SortRequested {
 		return "ORDER BY created_at " + dir + ", id"
 	}
 	return "ORDER BY " + col + " " + dir + ", created_at DESC, id"
@@ -321,7 +317,7 @@ func (s *Store) List(ctx context.Context, f Filter, page, perPage int) ([]Job, b
 		where, args = f.where()
 		args = append(args, perPage+1, offset)
 		query = fmt.Sprintf(`SELECT %s FROM jobs %s %s LIMIT $%d OFFSET $%d`,
-			jobColumns, where, f.Sort.orderBy(), len(args)-1, len(args))
+			jobColumns, where, orderBy(f.Sort), len(args)-1, len(args))
 	} else {
 		// As one OR, "subject or email, newest first" walked every job
 		// newest first when the person had few (BenchmarkPages/jobs-by-requester);
@@ -335,7 +331,7 @@ func (s *Store) List(ctx context.Context, f Filter, page, perPage int) ([]Job, b
 			UNION
 			(SELECT * FROM jobs %[3]s %[7]s LIMIT $%[4]d)) AS jobs
 			%[7]s LIMIT $%[5]d OFFSET $%[6]d`,
-			jobColumns, bySubject, byEmail, n-2, n-1, n, f.Sort.orderBy())
+			jobColumns, bySubject, byEmail, n-2, n-1, n, orderBy(f.Sort))
 	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
@@ -350,6 +346,25 @@ func (s *Store) List(ctx context.Context, f Filter, page, perPage int) ([]Job, b
 		jobs = jobs[:perPage]
 	}
 	return jobs, more, nil
+}
+
+// Recent returns the n newest jobs matching f, in f.Sort's order: the job
+// table of a page without a job pager (a cluster's, a pipeline's) orders
+// the jobs it shows rather than showing other ones.
+func (s *Store) Recent(ctx context.Context, f Filter, n int) ([]Job, error) {
+	where, args := f.where()
+	args = append(args, n)
+	query := fmt.Sprintf(`SELECT %s FROM (SELECT * FROM jobs %s ORDER BY created_at DESC, id LIMIT $%d) AS jobs %s`,
+		jobColumns, where, len(args), orderBy(f.Sort))
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: recent: %w", err)
+	}
+	jobs, err := collect(rows)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: recent: %w", err)
+	}
+	return jobs, nil
 }
 
 func collect(rows pgx.Rows) ([]Job, error) {

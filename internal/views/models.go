@@ -452,9 +452,10 @@ type ClusterView struct {
 	// those whose source is this cluster for ingestion (Snapshot.Ingest).
 	Pipelines            []Pipeline
 	PipelinesUnavailable bool
-	// Jobs are the cluster's snapshot and export jobs, newest first,
-	// including exports started outside Snapdesk (ID "").
-	Jobs []Job
+	// Jobs are the cluster's newest snapshot and export jobs, in
+	// JobOrder's order, including exports started outside Snapdesk (ID "").
+	Jobs     []Job
+	JobOrder JobOrder
 	// RestoresOnto are the restores that replaced (or will replace) this
 	// cluster's data, newest first.
 	RestoresOnto []Job
@@ -478,8 +479,17 @@ type PipelineView struct {
 	// ActionsNote then says why.
 	Trigger     *IngestionForm
 	ActionsNote string
-	// Jobs are the pipeline's ingestion jobs, newest first.
-	Jobs []Job
+	// Jobs are the pipeline's newest ingestion jobs, in JobOrder's order.
+	Jobs     []Job
+	JobOrder JobOrder
+}
+
+// JobOrder is the order of a page's job table, asked for with ?sort
+// (rules.ParseJobSort); its column headers link to the other orders.
+type JobOrder struct {
+	Sort rules.JobSort
+	// Error says the order asked for is not one (the default applies).
+	Error string
 }
 
 // PipelineRunView is one pipeline run.

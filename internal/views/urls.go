@@ -107,27 +107,47 @@ func RefreshURL(groupID string) string { return ProjectURL(groupID) + "/refresh"
 // and the order.
 var jobListKeys = append(append([]string{}, rules.JobFilterKeys...), rules.QuerySort)
 
-// sortURL is /jobs with the filters of q, ordered by key: the default
-// direction first (newest first for times, A to Z otherwise), the other
-// way round when the list is already ordered by key. Page 1.
-func sortURL(q url.Values, cur rules.JobSort, key string) string {
+// sortURL is s's page ordered by key, with the query parameters s keeps:
+// the default direction first (newest first for times, A to Z otherwise),
+// the other way round when the list is already ordered by key. A pager of
+// the jobs is not kept: the new order starts at page 1.
+func sortURL(s *jobSorting, key string) string {
 	next := rules.JobSort{Key: key, Desc: key == rules.SortRequested}
-	if cur.Key == key {
-		next.Desc = !cur.Desc
+	if s.Sort.Key == key {
+		next.Desc = !s.Sort.Desc
 	}
 	v := url.Values{}
-	for _, k := range rules.JobFilterKeys {
-		if s := q.Get(k); s != "" {
-			v.Set(k, s)
+	for _, k := range s.Keep {
+		if x := s.Query.Get(k); x != "" {
+			v.Set(k, x)
 		}
 	}
 	if next != rules.DefaultJobSort {
 		v.Set(rules.QuerySort, next.String())
 	}
 	if len(v) == 0 {
-		return JobsURL
+		return s.Base
 	}
-	return JobsURL + "?" + v.Encode()
+	return s.Base + "?" + v.Encode()
+}
+
+// pageJobSorting is the sorting of the job table of a page whose own
+// list (snapshots, runs) is paged by p: the headers keep that page.
+func pageJobSorting(base string, p Pager, o JobOrder) *jobSorting {
+	q := url.Values{}
+	if p.Page > 1 {
+		q.Set(rules.QueryPage, itoa(p.Page))
+	}
+	return &jobSorting{Base: base, Query: q, Keep: []string{rules.QueryPage}, Sort: o.Sort}
+}
+
+// jobOrderQuery is the ?sort of a page's other links (its pager), nil
+// for the default order.
+func jobOrderQuery(o JobOrder) url.Values {
+	if o.Sort.Key == "" || o.Sort == rules.DefaultJobSort {
+		return nil
+	}
+	return url.Values{rules.QuerySort: {o.Sort.String()}}
 }
 
 func ariaSort(cur rules.JobSort, key string) string {

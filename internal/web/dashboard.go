@@ -109,10 +109,7 @@ func (h *Handler) jobsList(c echo.Context) error {
 		}
 		errs[k] = msg
 	}
-	filter.Sort = jobs.Sort{Column: sort.Key, Asc: !sort.Desc}
-	if sort.Key == rules.SortRequested {
-		filter.Sort.Column = ""
-	}
+	filter.Sort = sort
 	page := max(f.Page, 1)
 	list, more, err := h.store.List(c.Request().Context(), filter, page, 50)
 	if err != nil {

@@ -91,7 +91,8 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pipelineJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}, 1, 50)
+	jobFilter := jobs.Filter{ProjectID: p.ID, Target: name, Kind: jobs.KindIngestion}
+	pipelineJobs, _, err := h.store.List(ctx, jobFilter, 1, pageJobs)
 	if err != nil {
 		return err
 	}
@@ -105,6 +106,9 @@ func (h *Handler) pipelinePage(c echo.Context) error {
 	}
 	v := views.PipelineView{Page: h.page(c, name, "projects"), Project: projectView(p), Jobs: h.named(c, jobViews(pipelineJobs)),
 		RunsPager: pagerFor(page, total), Pipeline: pipelineView(pl.Pipeline), Freshness: h.freshness(c, []string{p.ID}, name, p.ID)}
+	if v.Jobs, v.JobOrder, err = h.orderPageJobs(c, jobFilter, v.Jobs); err != nil {
+		return err
+	}
 	status := http.StatusOK
 	if page > v.RunsPager.Pages {
 		// A page past the end: the page says so and leads back.

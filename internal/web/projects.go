@@ -121,8 +121,13 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 	if err != nil {
 		return err
 	}
-	v, err := h.clusterData(c, scopeOf(c), page, snapForm)
+	sc := scopeOf(c)
+	v, err := h.clusterData(c, sc, page, snapForm)
 	if err != nil {
+		return err
+	}
+	// Ordered after the rules (Take snapshot, re-export) read the newest.
+	if v.Jobs, v.JobOrder, err = h.orderPageJobs(c, jobs.Filter{ProjectID: sc.ProjectID, Target: sc.ClusterName}, v.Jobs); err != nil {
 		return err
 	}
 	if page > v.SnapshotPager.Pages && status < http.StatusBadRequest {
@@ -158,7 +163,7 @@ func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *view
 	if err != nil {
 		return views.ClusterView{}, err
 	}
-	clusterJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, 50)
+	clusterJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, pageJobs)
 	if err != nil {
 		return views.ClusterView{}, err
 	}
@@ -232,6 +237,28 @@ func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *view
 	}
 	v.TakeSnapshot = snapForm
 	return v, nil
+}
+
+// pageJobs is how many of its newest jobs a cluster's or a pipeline's
+// page shows.
+const pageJobs = 50
+
+// orderPageJobs orders the job table of a cluster's or pipeline's page as
+// its ?sort asks: the same pageJobs newest jobs matching f (newest, as
+// read for the page's rules), read again in that order. An order that is
+// not one is said beside the table, which stays newest first, as on /jobs.
+func (h *Handler) orderPageJobs(c echo.Context, f jobs.Filter, newest []views.Job) ([]views.Job, views.JobOrder, error) {
+	sort, errs := form.ParseJobSort(c.QueryParams())
+	o := views.JobOrder{Sort: sort, Error: errs[rules.QuerySort]}
+	if sort == rules.DefaultJobSort {
+		return newest, o, nil
+	}
+	f.Sort = sort
+	list, err := h.store.Recent(c.Request().Context(), f, pageJobs)
+	if err != nil {
+		return nil, o, err
+	}
+	return h.named(c, jobViews(list)), o, nil
 }
 
 // noActionsNote is what people who may only view a project are told where
