@@ -257,6 +257,7 @@ type exportBody struct {
 	SnapshotID     string            `json:"snapshotId"`
 	ExportBucketID string            `json:"exportBucketId"`
 	CustomData     map[string]string `json:"customData"`
+	ExportAgain    bool              `json:"exportAgain"`
 }
 
 func (a *API) exportSnapshot(c echo.Context) error {
@@ -279,7 +280,7 @@ func (a *API) exportSnapshot(c echo.Context) error {
 		}
 		slices.SortFunc(labels, func(x, y atlas.Label) int { return strings.Compare(x.Key, y.Key) })
 		j, err := a.jobs.ExportSnapshot(c.Request().Context(), user(c), origin(c), jobs.ExportRequest{ProjectID: g, ClusterName: name,
-			SnapshotID: b.SnapshotID, ExportBucketID: b.ExportBucketID, CustomData: labels, IdempotencyKey: key})
+			SnapshotID: b.SnapshotID, ExportBucketID: b.ExportBucketID, CustomData: labels, IdempotencyKey: key, Again: b.ExportAgain})
 		if err != nil {
 			return 0, nil, err
 		}

@@ -372,6 +372,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) error {
 	// Shutdown waits for requests to finish but does not cancel them, and
 	// an event stream never finishes on its own: end every stream first.
 	srv.RegisterOnShutdown(hub.Close)
+	srv.RegisterOnShutdown(invHub.Close)
 	ln := opts.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", cfg.HTTPAddr)

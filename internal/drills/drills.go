@@ -42,14 +42,22 @@ type Runner struct {
 	now func() time.Time
 }
 
+// Option configures a Runner.
+type Option func(*Runner)
+
+// WithClock makes the runner read time from now (tests move it) instead
+// of the database's clock.
+func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
 // New builds a runner over the policy's drills (read at every tick, so a
 // reloaded policy takes effect at once).
-func New(pool *pgxpool.Pool, svc *jobs.Service, client *atlas.Client, drills func() []policy.Drill, log *slog.Logger) *Runner {
-	return &Runner{pool: pool, svc: svc, atlas: client, drills: drills, log: log}
+func New(pool *pgxpool.Pool, svc *jobs.Service, client *atlas.Client, drills func() []policy.Drill, log *slog.Logger, opts ...Option) *Runner {
+	r := &Runner{pool: pool, svc: svc, atlas: client, drills: drills, log: log}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
-
-// WithClock makes the runner read time from now (tests move it).
-func (r *Runner) WithClock(now func() time.Time) *Runner { r.now = now; return r }
 
 // DueAt is the due time of drill d at now: the latest multiple of its
 // period not after now.

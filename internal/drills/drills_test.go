@@ -34,7 +34,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{Env: jobstest.New(t, jobstest.Options{})}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for range 2 {
-		e.workers = append(e.workers, drills.New(e.Pool, e.Svc, e.Client, func() []policy.Drill { return []policy.Drill{drill} }, log).WithClock(e.Clock.Now))
+		e.workers = append(e.workers, drills.New(e.Pool, e.Svc, e.Client, func() []policy.Drill { return []policy.Drill{drill} }, log, drills.WithClock(e.Clock.Now)))
 	}
 	cfg := poller.DefaultConfig()
 	cfg.MinBackoff = time.Millisecond

@@ -11,6 +11,7 @@ import (
 // an approval is made by the approver's request, so its record names the
 // approver with that request's origin, and says whose export it was.
 func TestExportCreateAfterApprovalNamesWhoDidIt(t *testing.T) {
+	t.Parallel()
 	e := approvalEnv(t)
 	ctx := context.Background()
 	j := e.requestExport(t)

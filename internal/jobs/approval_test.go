@@ -52,6 +52,7 @@ func (e *env) requestExport(t *testing.T) jobs.Job {
 }
 
 func TestExportReachesAtlasOnlyAfterAnotherOperatorApproves(t *testing.T) {
+	t.Parallel()
 	e := approvalEnv(t)
 	ctx := context.Background()
 	j := e.requestExport(t)
@@ -136,6 +137,7 @@ func TestExportReachesAtlasOnlyAfterAnotherOperatorApproves(t *testing.T) {
 }
 
 func TestUnapprovedExportLapsesAndCanBeWithdrawn(t *testing.T) {
+	t.Parallel()
 	e := approvalEnv(t)
 	ctx := context.Background()
 	lapsing := e.requestExport(t)
@@ -178,6 +180,7 @@ func TestUnapprovedExportLapsesAndCanBeWithdrawn(t *testing.T) {
 // reason, which the job and the audit record keep; without one, nothing
 // happens.
 func TestRejectionNeedsAReasonAndKeepsIt(t *testing.T) {
+	t.Parallel()
 	e := approvalEnv(t)
 	ctx := context.Background()
 	j := e.requestExport(t)
@@ -206,6 +209,7 @@ func TestRejectionNeedsAReasonAndKeepsIt(t *testing.T) {
 // TestListByRequesterSubjectOrEmail: the jobs page's requester filter finds
 // a person's jobs by subject or by email, newest first, across pages.
 func TestListByRequesterSubjectOrEmail(t *testing.T) {
+	t.Parallel()
 	e := approvalEnv(t)
 	ctx := context.Background()
 	mine := []string{e.requestExport(t).ID, e.requestExport(t).ID}

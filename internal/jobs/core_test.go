@@ -272,7 +272,11 @@ func TestExportSubmissionAtlasCalls(t *testing.T) {
 	e.Export(t, atlassim.FixtureAWSBucketID)
 	e.Clock.Advance(24 * time.Hour) // Atlas finishes it
 	e.Sim.ResetCalls()
-	e.Export(t, atlassim.FixtureAWSBucketID) // the same snapshot to the same bucket again
+	// The same snapshot to the same bucket again, confirmed.
+	if _, err := e.Svc.ExportSnapshot(context.Background(), jobstest.Ada, jobstest.Origin, jobs.ExportRequest{ProjectID: jobstest.Project, ClusterName: jobstest.Cluster,
+		SnapshotID: atlassim.FixtureSnapshotID, ExportBucketID: atlassim.FixtureAWSBucketID, IdempotencyKey: jobstest.Key(), Again: true}); err != nil {
+		t.Fatal(err)
+	}
 	calls := e.Sim.Calls()
 	delete(calls, "oauthToken")
 	total := 0

@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +14,6 @@ import (
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
-	"github.com/snapdesk/snapdesk/internal/atlas/atlasspec"
-	"github.com/snapdesk/snapdesk/internal/db/dbtest"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/identity/identitytest"
 	"github.com/snapdesk/snapdesk/internal/jobs"
@@ -49,8 +45,7 @@ type env struct {
 	hook   *jobstest.Hook
 	svc    *jobs.Service
 	poller *poller.Poller
-	// logs are everything the service, the poller and the simulator
-	// logged, at debug level.
+	// logs are what the simulator logged, at debug level.
 	logs *lockedBuffer
 }
 
@@ -72,39 +67,19 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// newEnv builds the environment; opts configure its service.
+// newEnv builds the environment (jobstest's, with a poller and the
+// simulator's logs kept); opts configure its service.
 func newEnv(t *testing.T, simCfg atlassim.Config, authz identity.Authorizer, opts ...jobs.Option) *env {
 	t.Helper()
-	e := &env{pool: dbtest.New(t), clock: atlassim.NewManualClock(time.Now().UTC()), logs: &lockedBuffer{}}
-	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	simCfg.Clock = e.clock
+	logs := &lockedBuffer{}
 	if simCfg.Logger == nil {
-		simCfg.Logger = log
-	}
-	sim, err := atlassim.New(simCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sim = sim
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	spec, err := atlasspec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := atlas.New(atlas.WithBaseURL(srv.URL),
-		atlas.WithServiceAccount(atlassim.DefaultClientID, atlassim.DefaultClientSecret),
-		atlas.WithTransport(atlasspec.Transport(t, spec, http.DefaultTransport)),
-		atlas.WithMaxRetries(2),
-		atlas.WithSleep(func(ctx context.Context, d time.Duration) error { e.clock.Advance(d); return ctx.Err() }))
-	if err != nil {
-		t.Fatal(err)
+		simCfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if authz == nil {
 		authz = identitytest.AllowAll{}
 	}
-	e.store, e.atlas, e.authz, e.hook = jobs.NewStore(e.pool), client, authz, &jobstest.Hook{}
-	e.svc = e.service(append(opts, e.hook.Option())...)
+	je := jobstest.New(t, jobstest.Options{Sim: simCfg, Authz: authz, Service: opts})
+	e := &env{pool: je.Pool, sim: je.Sim, clock: je.Clock, store: je.Store, atlas: je.Client, authz: authz, hook: je.Hook, svc: je.Svc, logs: logs}
 	e.poller = newPollerFor(e)
 	return e
 }

@@ -21,6 +21,7 @@ import (
 )
 
 func TestSnapshotLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	j, err := e.svc.TakeSnapshot(ctx, ada, origin, jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, Description: "before release", RetentionInDays: 7, IdempotencyKey: key()})
@@ -52,6 +53,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 }
 
 func TestExportFailureKeepsAtlasReason(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{FailureRate: 1}, nil)
 	ctx := context.Background()
 	j, err := e.svc.ExportSnapshot(ctx, ada, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster,
@@ -78,6 +80,7 @@ func TestExportFailureKeepsAtlasReason(t *testing.T) {
 }
 
 func TestExportAndIngestionSucceed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	exp, err := e.svc.ExportSnapshot(ctx, ada, origin, jobs.ExportRequest{ProjectID: project, ClusterName: cluster,
@@ -101,6 +104,7 @@ func TestExportAndIngestionSucceed(t *testing.T) {
 }
 
 func TestIdempotentResubmissionCallsAtlasOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	req := jobs.TakeSnapshotRequest{ProjectID: project, ClusterName: cluster, RetentionInDays: 1, IdempotencyKey: key()}
@@ -128,6 +132,7 @@ func TestIdempotentResubmissionCallsAtlasOnce(t *testing.T) {
 }
 
 func TestCrashBetweenAtlasCallAndRecordIsReconciled(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []jobs.Kind{jobs.KindSnapshot, jobs.KindExport, jobs.KindIngestion} {
 		t.Run(string(kind), func(t *testing.T) {
 			e := newEnv(t, atlassim.Config{}, nil)
@@ -181,6 +186,7 @@ func TestCrashBetweenAtlasCallAndRecordIsReconciled(t *testing.T) {
 }
 
 func TestUnknownOutcomeWithNothingInAtlasFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	if err := e.sim.SetFaults(atlassim.Faults{Operations: map[string]atlassim.OpFault{"takeGroupClusterBackupSnapshots": {ErrorRate: 1, Status: 503}}}); err != nil {
@@ -210,6 +216,7 @@ func TestUnknownOutcomeWithNothingInAtlasFails(t *testing.T) {
 }
 
 func TestPreflightRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	var refused *jobs.RefusedError
@@ -263,6 +270,7 @@ func TestPreflightRefusals(t *testing.T) {
 }
 
 func TestAtlasRefusalRecordedWithErrorCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, nil)
 	ctx := context.Background()
 	e.sim.SetFaults(atlassim.Faults{Operations: map[string]atlassim.OpFault{"createGroupClusterBackupExport": {ErrorRate: 1, Status: 500}}})
@@ -280,6 +288,7 @@ func TestAtlasRefusalRecordedWithErrorCode(t *testing.T) {
 }
 
 func TestValidationAndDenial(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{}, identitytest.DenyAll{})
 	ctx := context.Background()
 	var ve *jobs.ValidationError
@@ -306,6 +315,7 @@ func TestValidationAndDenial(t *testing.T) {
 }
 
 func TestPipelinesRetiredLeavesSnapshotsAndExportsWorking(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, atlassim.Config{Faults: atlassim.Faults{PipelinesRetired: true}}, nil)
 	ctx := context.Background()
 	_, err := e.svc.TriggerIngestion(ctx, ada, origin, jobs.IngestionRequest{ProjectID: project, PipelineName: atlassim.FixturePipelineName, SnapshotID: atlassim.FixtureSnapshotID, IdempotencyKey: key()})
@@ -379,6 +389,7 @@ func TestServiceKeepsTheFormsLimits(t *testing.T) {
 // TestKindsAndStatesAreTheFilters: the job filters offer exactly the kinds
 // and states the engine stores.
 func TestKindsAndStatesAreTheFilters(t *testing.T) {
+	t.Parallel()
 	var kinds, states []string
 	for _, k := range jobs.Kinds {
 		kinds = append(kinds, string(k))

@@ -76,8 +76,20 @@ func (s *Service) preflightExport(ctx context.Context, r ExportRequest) (atlas.E
 		if err != nil {
 			return bucket, snap, err
 		}
-		if exp.SnapshotID == r.SnapshotID && exp.ExportBucketID == r.ExportBucketID && !exp.State.IsTerminal() {
+		if exp.SnapshotID != r.SnapshotID || exp.ExportBucketID != r.ExportBucketID {
+			continue
+		}
+		if !exp.State.IsTerminal() {
 			return bucket, snap, &RefusedError{Msg: fmt.Sprintf("Snapshot %s is already being exported to this bucket (export %s, %s).", r.SnapshotID, exp.ID, exp.State)}
+		}
+		if exp.State == atlas.ExportSuccessful && !r.Again {
+			when := ""
+			if exp.FinishedAt != nil {
+				when = " (finished " + exp.FinishedAt.UTC().Format("Jan 2, 2006 15:04") + " UTC)"
+			}
+			return bucket, snap, invalid(rules.Errors{rules.FieldExportAgain: fmt.Sprintf(
+				"Bucket %s already holds an export of this snapshot%s. To write a second copy there, tick \"Export it again\" and submit.",
+				bucket.BucketName, when)})
 		}
 	}
 	return bucket, snap, nil

@@ -62,6 +62,7 @@ func automated(target string) jobs.RestoreRequest {
 // operator, no Atlas call until approved, then followed to its end; the
 // scratch cluster then holds the snapshot's data.
 func TestAutomatedRestoreApprovedThenReplacesTheTarget(t *testing.T) {
+	t.Parallel()
 	e := restoreEnv(t, "")
 	ctx := context.Background()
 	j, err := e.svc.Restore(ctx, bothOps, origin, automated(scratch))
@@ -116,6 +117,7 @@ func stateNames(s []jobs.State) []string {
 // target, onto itself, a point in time outside the window. Nothing reaches
 // Atlas; refusals of what a person may do are audited.
 func TestRestoreRefusals(t *testing.T) {
+	t.Parallel()
 	e := restoreEnv(t, "")
 	ctx := context.Background()
 
@@ -183,6 +185,7 @@ func TestRestoreRefusals(t *testing.T) {
 // the database (job, events, audit) nor in the logs of the service, the
 // poller and the simulator.
 func TestDownloadLinksOnlyForRequesterAndAdmins(t *testing.T) {
+	t.Parallel()
 	e := restoreEnv(t, "")
 	ctx := context.Background()
 	j, err := e.svc.Restore(ctx, payOps, origin, jobs.RestoreRequest{ProjectID: project, ClusterName: cluster,
@@ -232,6 +235,7 @@ func TestDownloadLinksOnlyForRequesterAndAdmins(t *testing.T) {
 // TestCancelRestore: a running restore is cancelled (audited); once it has
 // ended Atlas answers 405 and the refusal is audited too.
 func TestCancelRestore(t *testing.T) {
+	t.Parallel()
 	e := restoreEnv(t, "restores:\n  - project: \"*\"\n    approval: []\n")
 	ctx := context.Background()
 	j, err := e.svc.Restore(ctx, payOps, origin, automated(scratch))
@@ -278,6 +282,7 @@ func TestCancelRestore(t *testing.T) {
 // second restore is made, and two identical downloads adopt one Atlas job
 // each.
 func TestRestoreCrashReconciledWithoutDuplicate(t *testing.T) {
+	t.Parallel()
 	e := restoreEnv(t, "restores:\n  - project: \"*\"\n    approval: []\n")
 	ctx := context.Background()
 	crash := errors.New("process died")

@@ -140,6 +140,10 @@ type ExportRequest struct {
 	ExportBucketID string
 	CustomData     []atlas.Label
 	IdempotencyKey string
+	// Again confirms a second copy: without it, a snapshot Atlas has
+	// already exported to this bucket is refused with a question
+	// (rules.FieldExportAgain) rather than exported twice by mistake.
+	Again bool
 }
 
 // IngestionRequest asks for a Data Lake pipeline run of a snapshot.
@@ -206,6 +210,12 @@ func (s *Service) ExportSnapshot(ctx context.Context, u identity.User, o Origin,
 	if err != nil {
 		if j, ok := s.raced(ctx, u, r.IdempotencyKey, fp); ok {
 			return j, nil
+		}
+		// A question put back to the person is not a refusal to audit:
+		// nothing was asked of Atlas and the answer may still be yes.
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			return Job{}, err
 		}
 		return Job{}, s.refuse(ctx, u, o, "export.create", target, params, err)
 	}

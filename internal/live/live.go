@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -85,127 +84,42 @@ func (u Update) Load(key string, fn func() (any, error)) (any, error) {
 	return r.v, r.err
 }
 
-// Hub fans notifications out to subscribers.
+// Hub fans job notifications out to subscribers.
 type Hub struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
-
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
-	closed bool
-}
-
-type subscriber struct {
-	ch   chan Update
-	want func(Change) bool
+	fan  Fanout[Update]
 }
 
 // NewHub returns a hub; Run starts listening.
 func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
-	return &Hub{pool: pool, log: log, subs: map[*subscriber]struct{}{}}
+	return &Hub{pool: pool, log: log}
 }
 
-// Subscribe returns a channel of the changes want accepts (want is called
-// for every change, from the hub's goroutine: it must be quick and must
-// not block) and a function that ends the subscription. A subscriber too
-// slow to keep up misses changes rather than holding up the others (the
-// page catches up on its next event or reload). The channel is closed when
-// the hub closes (graceful shutdown): the stream should end then.
+// Subscribe returns a channel of the changes want accepts (nil: all; see
+// Fanout.Subscribe) and a function that ends the subscription. The
+// channel is closed when the hub closes (graceful shutdown): the stream
+// should end then.
 func (h *Hub) Subscribe(want func(Change) bool) (<-chan Update, func()) {
-	s := &subscriber{ch: make(chan Update, 64), want: want}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		close(s.ch)
-		return s.ch, func() {}
+	if want == nil {
+		return h.fan.Subscribe(nil)
 	}
-	h.subs[s] = struct{}{}
-	h.mu.Unlock()
-	var once sync.Once
-	return s.ch, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			if _, ok := h.subs[s]; ok {
-				delete(h.subs, s)
-				close(s.ch)
-			}
-			h.mu.Unlock()
-		})
-	}
+	return h.fan.Subscribe(func(u Update) bool { return want(u.Change) })
 }
 
-// Close ends every subscription (their channels close) and refuses new
-// ones. The server calls it when shutting down: http.Server.Shutdown does
-// not cancel the requests it waits for, so open event streams would
-// otherwise hold shutdown for its whole timeout.
-func (h *Hub) Close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for s := range h.subs {
-		close(s.ch)
-		delete(h.subs, s)
-	}
-}
+// Close ends every subscription and refuses new ones (Fanout.Close).
+func (h *Hub) Close() { h.fan.Close() }
 
 // Subscribers is the number of open subscriptions.
-func (h *Hub) Subscribers() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
+func (h *Hub) Subscribers() int { return h.fan.Subscribers() }
 
 // Publish hands c to the subscribers that follow it; the database's
 // notifications come through it, and tests may call it directly.
 func (h *Hub) Publish(c Change) {
-	u := Update{Change: c, memo: &memo{results: map[string]*result{}}}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		if s.want != nil && !s.want(c) {
-			continue
-		}
-		select {
-		case s.ch <- u:
-		default:
-		}
-	}
+	h.fan.Publish(Update{Change: c, memo: &memo{results: map[string]*result{}}})
 }
 
 // Run listens until ctx ends, reconnecting after errors.
 func (h *Hub) Run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := h.listen(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		h.log.WarnContext(ctx, "live: listen failed; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
-}
-
-func (h *Hub) listen(ctx context.Context) error {
-	conn, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// The connection will carry a LISTEN: take it out of the pool for good.
-	pgc := conn.Hijack()
-	defer pgc.Close(context.Background()) //nolint:errcheck
-	if _, err := pgc.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
-	}
-	for {
-		n, err := pgc.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		h.Publish(ParseChange(n.Payload))
-	}
+	Listen(ctx, h.pool, h.log, Channel, func(payload string) { h.Publish(ParseChange(payload)) })
 }

@@ -149,3 +149,34 @@ func next(t *testing.T, ch <-chan live.Update, want string) live.Change {
 		}
 	}
 }
+
+// The inventory's changes go through the same fan-out: a subscriber gets
+// only what it wants, and Close ends every subscription (a stream open
+// at shutdown ends instead of holding it).
+func TestFanoutFiltersAndCloses(t *testing.T) {
+	t.Parallel()
+	var f live.Fanout[string]
+	mine, endMine := f.Subscribe(func(s string) bool { return s == "mine" })
+	defer endMine()
+	all, endAll := f.Subscribe(nil)
+	defer endAll()
+	f.Publish("other")
+	f.Publish("mine")
+	if got := <-mine; got != "mine" {
+		t.Errorf("the filtered subscriber got %q first", got)
+	}
+	if got := []string{<-all, <-all}; got[0] != "other" || got[1] != "mine" {
+		t.Errorf("the unfiltered subscriber got %v", got)
+	}
+	f.Close()
+	if _, open := <-mine; open {
+		t.Error("a subscription is still open after Close")
+	}
+	late, _ := f.Subscribe(nil)
+	if _, open := <-late; open {
+		t.Error("a subscription made after Close is open")
+	}
+	if n := f.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers after Close", n)
+	}
+}

@@ -49,6 +49,9 @@ const (
 	FieldRetentionInDays = "retentionInDays"
 	FieldSnapshotID      = "snapshotId"
 	FieldExportBucketID  = "exportBucketId"
+	// FieldExportAgain is ticked to export a snapshot to a bucket that
+	// already holds an export of it (a second copy).
+	FieldExportAgain = "exportAgain"
 	// FieldCustomData carries errors about the custom data as a whole.
 	FieldCustomData     = "customData"
 	FieldCustomKey      = "customData.key"

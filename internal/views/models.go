@@ -369,6 +369,8 @@ type ExportForm struct {
 	// snapshot: the form warns before exporting it again to the same
 	// bucket.
 	Exported []Job
+	// Again is the "Export it again" box as posted.
+	Again bool
 }
 
 // IngestionForm is the Trigger ingestion form.

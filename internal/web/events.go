@@ -60,7 +60,11 @@ func (h *Handler) events(c echo.Context) error {
 		if r, err := h.invCatalog.Project(ctx, u, l.ProjectID); err == nil {
 			inv = r
 			h.watch(c, l.ProjectID)
-			ch, stopInv := h.invHub.Subscribe()
+			// Only the project's changes as a whole, and those of the
+			// page's cluster, reach the stream.
+			ch, stopInv := h.invHub.Subscribe(func(ch inventory.Change) bool {
+				return ch.ProjectID == l.ProjectID && (ch.Target == "" || ch.Target == l.ClusterName)
+			})
 			defer stopInv()
 			changes = ch
 		}
@@ -85,9 +89,9 @@ func (h *Handler) events(c echo.Context) error {
 			if inv != nil {
 				h.watch(c, l.ProjectID)
 			}
-		case ch := <-changes:
-			if ch.ProjectID != l.ProjectID || (ch.Target != "" && ch.Target != l.ClusterName) {
-				continue
+		case _, open := <-changes:
+			if !open { // the server is shutting down
+				return nil
 			}
 			if err := h.inventoryEvents(c, w, inv, l.ClusterName); err != nil {
 				return nil

@@ -151,12 +151,13 @@ func (h *Handler) exportAction() action[jobs.ExportRequest] {
 				labels = append(labels, atlas.Label{Key: kv.Key, Value: kv.Value})
 			}
 			return jobs.ExportRequest{ProjectID: s.ProjectID, ClusterName: s.ClusterName, SnapshotID: f.SnapshotID,
-				ExportBucketID: f.ExportBucketID, CustomData: labels, IdempotencyKey: a.IdempotencyKey}, errs
+				ExportBucketID: f.ExportBucketID, CustomData: labels, IdempotencyKey: a.IdempotencyKey, Again: f.Again}, errs
 		},
 		submit: h.jobs.ExportSnapshot,
 		again: func(c echo.Context, s scope, p posted, status int) error {
 			ef := views.ExportForm{FormCommon: p.common(c), ProjectID: s.ProjectID, ClusterName: s.ClusterName,
-				SnapshotID: p.Values.Get(rules.FieldSnapshotID), ExportBucketID: p.Values.Get(rules.FieldExportBucketID), CustomData: form.CustomDataRows(p.Values)}
+				SnapshotID: p.Values.Get(rules.FieldSnapshotID), ExportBucketID: p.Values.Get(rules.FieldExportBucketID), CustomData: form.CustomDataRows(p.Values),
+				Again: form.Ticked(p.Values, rules.FieldExportAgain)}
 			ctx := c.Request().Context()
 			if buckets, err := h.buckets(ctx, s.Inventory); err == nil {
 				ef.Buckets = buckets

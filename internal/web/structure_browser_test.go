@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
@@ -74,6 +77,62 @@ func TestBrowserDescriptionLimitSaidAndCounted(t *testing.T) {
 	}
 	if n := a.Sim.Calls()["takeGroupClusterBackupSnapshots"]; n != 0 {
 		t.Errorf("Atlas asked %d times for a refused description", n)
+	}
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserTakeSnapshotDisabledSaysWhy: while a snapshot is in flight,
+// Take snapshot is shown disabled, with the reason in words beside it (the
+// words jobs.SnapshotBlocked gives the preflight too), announced as the
+// button's description and linking to the job in the way; a cluster that is
+// not idle says so instead; a viewer on the same page is offered no button
+// at all, disabled or not.
+func TestBrowserTakeSnapshotDisabledSaysWhy(t *testing.T) {
+	a := startBrowserApp(t)
+	const reason = takeForm + ` [data-testid="disabled-reason"]`
+	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
+	if n := a.count(t, reason); n != 0 {
+		t.Fatalf("an idle cluster with nothing in flight shows a reason: %q", a.text(t, reason))
+	}
+
+	jobID := a.takeSnapshot(t, flowClusterPath, "2")
+	a.do(t, "reload the cluster page", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(reason)))
+	if !browserValue(t, a, "read the button", chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(takeSubmit)+`).disabled`)) {
+		t.Fatal("Take snapshot is enabled while a snapshot is in flight")
+	}
+	said := a.text(t, reason)
+	if !strings.Contains(said, "still in progress") || !strings.Contains(said, "one on-demand snapshot at a time") {
+		t.Errorf("the reason says %q, not why", said)
+	}
+	described := browserValue(t, a, "read the button's description", chromedp.Evaluate[string](
+		`document.getElementById(document.querySelector(`+strconv.Quote(takeSubmit)+`).getAttribute("aria-describedby")).textContent`))
+	if !strings.Contains(described, "still in progress") {
+		t.Errorf("the button is described by %q, not the reason", described)
+	}
+	if href := a.attr(t, reason+` [data-testid="blocking-job"]`, "href"); href != "/jobs/"+jobID {
+		t.Errorf("the reason links to %q, want the snapshot's job /jobs/%s", href, jobID)
+	}
+
+	// The snapshot ends; Atlas then reports the cluster busy for another reason.
+	a.advance(t, time.Hour)
+	if err := a.Sim.SetClusterState(flowProject, atlassim.FixtureReplicaSetCluster, "UPDATING"); err != nil {
+		t.Fatal(err)
+	}
+	a.app.SyncNow(t)
+	a.do(t, "reload the cluster page", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(reason)))
+	if said := a.text(t, reason); !strings.Contains(said, "This cluster is updating") {
+		t.Errorf("for a cluster that is updating the reason says %q", said)
+	}
+	if n := a.count(t, reason+` [data-testid="blocking-job"]`); n != 0 {
+		t.Error("a busy cluster links to a job, though no job is in the way")
+	}
+
+	a.signInAs(t, "viewer")
+	a.do(t, "open the cluster as the viewer", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(`[data-testid="actions-note"]`)))
+	for _, sel := range []string{takeForm, takeSubmit, reason} {
+		if n := a.count(t, sel); n != 0 {
+			t.Errorf("the viewer is shown %s (%d)", sel, n)
+		}
 	}
 	a.noConsoleErrors(t)
 }

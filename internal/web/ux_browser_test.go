@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
@@ -220,5 +221,60 @@ func TestBrowserApproverRejectsWithAReason(t *testing.T) {
 		t.Errorf("approval status = %q", got)
 	}
 	browsertest.SaveScreenshot(t, a.B, "rejected-export")
+	a.noConsoleErrors(t)
+}
+
+// TestBrowserExportAgainAsksFirst: exporting a snapshot to a bucket that
+// already holds it is not done on one click: the form asks, beside an
+// "Export it again" box, keeping what was chosen, and makes no job; ticked,
+// the same form exports the second copy.
+func TestBrowserExportAgainAsksFirst(t *testing.T) {
+	a := startBrowserApp(t)
+	a.exportSnapshotFromCluster(t)
+	a.advance(t, time.Hour) // Atlas finishes the first export
+	exports := func() int { return a.countJobs(t, `kind = 'export'`) }
+	if n := exports(); n != 1 {
+		t.Fatalf("%d export jobs after the first export", n)
+	}
+
+	actions := `tr[data-testid="snapshot-actions"][data-snapshot-id="` + atlassim.FixtureSnapshotID + `"]`
+	exportForm := actions + ` form[data-testid="export-form"]`
+	again := exportForm + ` [data-testid="export-again"]`
+	question := exportForm + ` [data-testid="error-exportAgain"]`
+	a.do(t, "open the snapshot's export form",
+		chromedp.Navigate(a.URL+flowClusterPath),
+		chromedp.Click(chromedp.CSS(actions+` [data-testid="export-details"] > summary`)),
+		processed(exportForm),
+		chromedp.WaitVisible(chromedp.CSS(exportForm+` [data-testid="reexport-warning"]`)),
+	)
+	if checked := browserValue(t, a, "read the box", chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(again)+`).checked`)); checked {
+		t.Fatal("Export it again is ticked before anyone ticked it")
+	}
+	a.do(t, "export it to the same bucket again",
+		chromedp.SetValue(chromedp.CSS(exportForm+` [data-testid="bucket-picker"]`), atlassim.FixtureAWSBucketID),
+		chromedp.Click(chromedp.CSS(exportForm+` [data-testid="export-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(question)),
+	)
+	if said := a.text(t, question); !strings.Contains(said, "snapdesk-exports-aws already holds an export of this snapshot") {
+		t.Errorf("the form asks %q", said)
+	}
+	if got := a.attr(t, again, "aria-invalid"); got != "true" {
+		t.Errorf("the box is not marked as the field to answer (aria-invalid=%q)", got)
+	}
+	if got := browserValue(t, a, "read the bucket", chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(exportForm+` [data-testid="bucket-picker"]`)+`).value`)); got != atlassim.FixtureAWSBucketID {
+		t.Errorf("the chosen bucket was lost: %q", got)
+	}
+	if n := exports(); n != 1 {
+		t.Fatalf("%d export jobs after the question, want 1", n)
+	}
+
+	a.do(t, "tick Export it again and submit",
+		chromedp.Click(chromedp.CSS(again)),
+		chromedp.Click(chromedp.CSS(exportForm+` [data-testid="export-submit"]`)),
+		containsText(flashMessage, "Export requested."),
+	)
+	if n := exports(); n != 2 {
+		t.Errorf("%d export jobs after confirming, want 2", n)
+	}
 	a.noConsoleErrors(t)
 }

@@ -18,6 +18,9 @@ type Export struct {
 	ExportBucketID string
 	// CustomData are the non-empty rows, in the order given.
 	CustomData []rules.KeyValue
+	// Again is ticked (rules.FieldExportAgain): a second copy in a bucket
+	// that already holds this snapshot is what the person wants.
+	Again bool
 }
 
 // CustomDataRows returns the custom data rows as submitted, by position,
@@ -57,6 +60,7 @@ func ParseExport(v url.Values) (Export, rules.Errors) {
 		errs.Add(rules.FieldExportBucketID, "Choose the bucket to export to.")
 		e.ExportBucketID = ""
 	}
+	e.Again = Ticked(v, rules.FieldExportAgain)
 	if max(len(v[rules.FieldCustomKey]), len(v[rules.FieldCustomValue])) > maxCustomRows {
 		errs.Add(rules.FieldCustomData, rules.TooManyCustomData)
 		return e, errs
@@ -71,6 +75,16 @@ func ParseExport(v url.Values) (Export, rules.Errors) {
 		}
 	}
 	return e, errs.OrNil()
+}
+
+// Ticked is whether the checkbox field was ticked: browsers send "on"
+// unless the box says otherwise; "true" and "yes" are accepted too.
+func Ticked(v url.Values, field string) bool {
+	switch strings.ToLower(value(v, field)) {
+	case "on", "true", "yes":
+		return true
+	}
+	return false
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -98,9 +98,11 @@ func TestParseExport(t *testing.T) {
 	}{
 		{"no custom data", base(), Export{SnapshotID: snapID, ExportBucketID: bucketID}, nil},
 		{"blank rows are skipped", base("customData.key", "", "customData.value", "", "customData.key", "team", "customData.value", "payments"),
-			Export{snapID, bucketID, []rules.KeyValue{{Key: "team", Value: "payments"}}}, nil},
+			Export{SnapshotID: snapID, ExportBucketID: bucketID, CustomData: []rules.KeyValue{{Key: "team", Value: "payments"}}}, nil},
 		{"key with empty value", base("customData.key", "ticket", "customData.value", ""),
-			Export{snapID, bucketID, []rules.KeyValue{{Key: "ticket", Value: ""}}}, nil},
+			Export{SnapshotID: snapID, ExportBucketID: bucketID, CustomData: []rules.KeyValue{{Key: "ticket", Value: ""}}}, nil},
+		{"export it again ticked", base(rules.FieldExportAgain, "on"), Export{SnapshotID: snapID, ExportBucketID: bucketID, Again: true}, nil},
+		{"export it again left unticked", base(rules.FieldExportAgain, ""), Export{SnapshotID: snapID, ExportBucketID: bucketID}, nil},
 		{"value without key", base("customData.key", "", "customData.value", "x"), Export{}, []string{rules.CustomKeyField(0)}},
 		{"duplicate key", base("customData.key", "a", "customData.value", "1", "customData.key", "a", "customData.value", "2"), Export{}, []string{rules.CustomKeyField(1)}},
 		{"reserved prefix", base("customData.key", "Snapdesk.job", "customData.value", "x"), Export{}, []string{rules.CustomKeyField(0)}},
