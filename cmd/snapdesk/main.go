@@ -48,7 +48,7 @@ const (
 const usage = `snapdesk: Snapdesk's command-line client (SNAPDESK_URL, SNAPDESK_TOKEN)
 
   snapdesk snapshot take --project ID --cluster NAME [--description TEXT] [--retention-days N] [--wait]
-  snapdesk export --project ID --cluster NAME --snapshot ID --bucket ID [--custom KEY=VALUE]... [--wait]
+  snapdesk export --project ID --cluster NAME --snapshot ID --bucket ID [--custom KEY=VALUE]... [--again] [--wait]
   snapdesk ingest --project ID --pipeline NAME --snapshot ID [--retention UNITS:N] [--wait]
   snapdesk restore --project ID --cluster NAME --delivery automated|download|pointInTime [--snapshot ID]
                    [--target-project ID --target-cluster NAME --confirm NAME] [--point-in-time RFC3339] [--wait]
@@ -152,6 +152,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		project, cluster, description, snapshot, bucket, pipeline, retention, kind, state, reason string
 		via, delivery, targetProject, targetCluster, confirm, pointInTime                         string
 		retentionDays                                                                             int
+		again                                                                                     bool
 		custom                                                                                    multi
 	)
 	switch cmd {
@@ -166,6 +167,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		fs.StringVar(&snapshot, "snapshot", "", "snapshot id")
 		fs.StringVar(&bucket, "bucket", "", "export bucket id")
 		fs.Var(&custom, "custom", "KEY=VALUE custom data for the export (repeatable)")
+		fs.BoolVar(&again, "again", false, "export even if the bucket already holds an export of this snapshot (a second copy)")
 	case "ingest":
 		fs.StringVar(&project, "project", "", "Atlas project id")
 		fs.StringVar(&pipeline, "pipeline", "", "Data Lake pipeline name")
@@ -238,6 +240,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		body := map[string]any{"snapshotId": snapshot, "exportBucketId": bucket}
+		if again {
+			body["exportAgain"] = true
+		}
 		if len(custom) > 0 {
 			data := map[string]string{}
 			for _, kv := range custom {

@@ -350,6 +350,35 @@ func TestIngestionAndAtlasRefusal(t *testing.T) {
 	want(t, c.do(http.MethodGet, "/projects/nope/clusters", nil), http.StatusNotFound)
 }
 
+// TestExportAgainNeedsExportAgain: a snapshot Atlas has already exported
+// to a bucket is exported there again only with exportAgain; without it the
+// answer is a 422 naming the field, and no job is made.
+func TestExportAgainNeedsExportAgain(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, 0)
+	c, _ := a.token(t, "operator", tokens.Operator, p1)
+	exports := "/projects/" + p1 + "/clusters/" + atlassim.FixtureReplicaSetCluster + "/exports"
+	body := map[string]any{"snapshotId": atlassim.FixtureSnapshotID, "exportBucketId": atlassim.FixtureAWSBucketID}
+	want(t, c.post(exports, body), http.StatusAccepted)
+	a.advance(t, time.Hour) // Atlas finishes it
+
+	r := c.post(exports, body)
+	want(t, r, http.StatusUnprocessableEntity)
+	if p := r.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "exportAgain" || !strings.Contains(p.Errors[0].Message, "already holds an export") {
+		t.Errorf("problem %+v", p)
+	}
+	body["exportAgain"] = true
+	r = c.post(exports, body)
+	want(t, r, http.StatusAccepted)
+	if j := r.job(t); j.Kind != "export" || j.AtlasID == "" {
+		t.Errorf("the confirmed export %+v", j)
+	}
+	var n int
+	if err := a.Pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE kind = 'export'`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d export jobs (%v), want 2", n, err)
+	}
+}
+
 // TestRateLimitPerToken: each token has its own budget; past it, 429 with
 // Retry-After, and the RateLimit-* headers count down.
 func TestRateLimitPerToken(t *testing.T) {
