@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,13 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/snapdesk/snapdesk/internal/atlas"
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/jobs"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Document is the API's OpenAPI 3.0 description, served at /api/v1/openapi.yaml.
@@ -325,8 +324,6 @@ func (a *API) triggerIngestion(c echo.Context) error {
 	})
 }
 
-const maxReason = 500
-
 type restoreBody struct {
 	DeliveryType      string     `json:"deliveryType"`
 	SnapshotID        string     `json:"snapshotId"`
@@ -389,8 +386,8 @@ func (a *API) decide(what string) echo.HandlerFunc {
 				if err := decodeBody(body, &b); err != nil {
 					return 0, nil, err
 				}
-				if utf8.RuneCountInString(b.Reason) > maxReason {
-					return 0, nil, invalid("reason", fmt.Sprintf("at most %d characters", maxReason))
+				if msg := rules.CheckLen("the reason", b.Reason, rules.MaxReasonLen); msg != "" {
+					return 0, nil, invalid("reason", msg)
 				}
 				j, err = a.jobs.Reject(ctx, u, origin(c), id, b.Reason)
 			case "cancel":

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Scopes and channels.
@@ -74,13 +74,14 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 // person may not see (the two are not told apart).
 var ErrNotFound = errors.New("notify: no such subscription")
 
-var clusterNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9-]*$`)
-
 // validate checks a new subscription, naming the form field at fault.
 func (s *Service) validate(u identity.User, n *NewSubscription) error {
 	n.Name = strings.TrimSpace(n.Name)
-	if n.Name == "" || len([]rune(n.Name)) > 100 {
-		return &FieldError{"name", "Give the subscription a name of 1 to 100 characters."}
+	if n.Name == "" {
+		return &FieldError{"name", fmt.Sprintf("Give the subscription a name of 1 to %d characters.", rules.MaxSubscriptionNameLen)}
+	}
+	if msg := rules.CheckLen("the name", n.Name, rules.MaxSubscriptionNameLen); msg != "" {
+		return &FieldError{"name", msg}
 	}
 	allowed := EventTypes
 	if n.Scope == ScopePersonal {
@@ -97,13 +98,19 @@ func (s *Service) validate(u identity.User, n *NewSubscription) error {
 	slices.Sort(n.Events)
 	n.Events = slices.Compact(n.Events)
 	n.ClusterName = strings.TrimSpace(n.ClusterName)
-	if n.ClusterName != "" && (n.Scope != ScopeProject || !clusterNameRE.MatchString(n.ClusterName) || len(n.ClusterName) > 64) {
+	if msg := rules.CheckLen("the cluster name", n.ClusterName, rules.MaxClusterNameLen); msg != "" {
+		return &FieldError{"clusterName", msg}
+	}
+	if n.ClusterName != "" && (n.Scope != ScopeProject || !rules.ValidClusterName(n.ClusterName)) {
 		return &FieldError{"clusterName", "A cluster name has letters, digits and hyphens (or leave it empty for every cluster)."}
 	}
 	switch n.Channel {
 	case ChannelWebhook, ChannelSlack:
 		if !s.sealer.Enabled() {
 			return &FieldError{"channel", "Webhook and Slack destinations need SNAPDESK_NOTIFY_KEY, which this server does not have. Ask its operators."}
+		}
+		if msg := rules.CheckLen("the URL", strings.TrimSpace(n.URL), rules.MaxURLLen); msg != "" {
+			return &FieldError{"url", msg}
 		}
 		if err := checkURL(n.URL); err != nil {
 			return &FieldError{"url", err.Error()}
@@ -122,6 +129,9 @@ func (s *Service) validate(u identity.User, n *NewSubscription) error {
 		if len(n.EmailTo) == 0 || len(n.EmailTo) > 20 {
 			return &FieldError{"emailTo", "Give 1 to 20 email addresses."}
 		}
+		if msg := rules.CheckLen("the addresses", strings.Join(n.EmailTo, ","), rules.MaxEmailListLen); msg != "" {
+			return &FieldError{"emailTo", msg}
+		}
 		for i, a := range n.EmailTo {
 			addr, err := mail.ParseAddress(strings.TrimSpace(a))
 			if err != nil || addr.Name != "" {
@@ -139,7 +149,7 @@ func (s *Service) validate(u identity.User, n *NewSubscription) error {
 // on `make run`): messages never cross a network in the clear.
 func checkURL(raw string) error {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2000 {
+	if err != nil || u.Host == "" || u.User != nil {
 		return errors.New("Give the full URL, such as https://hooks.slack.com/services/… or https://example.com/webhooks/snapdesk.")
 	}
 	switch u.Scheme {

@@ -28,10 +28,45 @@ const (
 	// MaxCustomKeyLen and MaxCustomValueLen are in characters.
 	MaxCustomKeyLen   = 64
 	MaxCustomValueLen = 255
+	// MaxReasonLen is the longest reason for rejecting an export or a
+	// restore, in characters.
+	MaxReasonLen = 500
 	// ReservedKeyPrefix starts the custom data keys Snapdesk writes itself
 	// (snapdesk.job, snapdesk.requested_by); people cannot set them.
 	ReservedKeyPrefix = "snapdesk."
 )
+
+// Limits on what people type in their settings, in characters. None of
+// these values goes to Atlas.
+const (
+	// MaxSubscriptionNameLen is the longest name of a notification
+	// subscription.
+	MaxSubscriptionNameLen = 100
+	// MaxURLLen is the longest webhook or Slack incoming-webhook URL.
+	MaxURLLen = 2000
+	// MaxEmailListLen is the longest list of a project subscription's
+	// recipients, as typed (comma-separated).
+	MaxEmailListLen = 2000
+	// MaxTokenNameLen is the longest name of an API token.
+	MaxTokenNameLen = 64
+	// MaxTeamLen is the longest team (identity-provider group) a service
+	// token acts for.
+	MaxTeamLen = 128
+)
+
+// Chars counts characters the way the page's counters do
+// (static/js/app.js): Unicode code points, so "é" is one whatever its
+// bytes. Every length limit is checked with it.
+func Chars(s string) int { return utf8.RuneCountInString(s) }
+
+// CheckLen returns the message for text longer than limit characters, or
+// "". what names the text as the message's object ("the name").
+func CheckLen(what, s string, limit int) string {
+	if n := Chars(s); n > limit {
+		return fmt.Sprintf("Keep %s to %d characters or fewer: it has %d. Nothing was cut; shorten it and send again.", what, limit, n)
+	}
+	return ""
+}
 
 // CheckDescription returns the message for a snapshot description that
 // breaks the rules, or "".
@@ -39,9 +74,9 @@ func CheckDescription(s string) string {
 	switch {
 	case !SingleLine(s):
 		return "Use a single line of text without control characters."
-	case utf8.RuneCountInString(s) > MaxDescriptionLen:
+	case Chars(s) > MaxDescriptionLen:
 		return fmt.Sprintf("Keep the description to %d characters or fewer: it has %d. Shorten it; nothing was sent to Atlas.",
-			MaxDescriptionLen, utf8.RuneCountInString(s))
+			MaxDescriptionLen, Chars(s))
 	}
 	return ""
 }
@@ -90,8 +125,8 @@ func CheckCustomData(rows []KeyValue) Errors {
 			errs.Add(kf, "Give this value a key, or clear the value.")
 		case !SingleLine(row.Key):
 			errs.Add(kf, "Use a single line of text without control characters.")
-		case utf8.RuneCountInString(row.Key) > MaxCustomKeyLen:
-			errs.Add(kf, fmt.Sprintf("Keep keys to %d characters or fewer.", MaxCustomKeyLen))
+		case Chars(row.Key) > MaxCustomKeyLen:
+			errs.Add(kf, CheckLen("the key", row.Key, MaxCustomKeyLen))
 		case strings.HasPrefix(strings.ToLower(row.Key), ReservedKeyPrefix):
 			errs.Add(kf, fmt.Sprintf("Keys starting with %q are written by Snapdesk itself; choose another key.", ReservedKeyPrefix))
 		default:
@@ -104,8 +139,8 @@ func CheckCustomData(rows []KeyValue) Errors {
 		switch {
 		case !SingleLine(row.Value):
 			errs.Add(vf, "Use a single line of text without control characters.")
-		case utf8.RuneCountInString(row.Value) > MaxCustomValueLen:
-			errs.Add(vf, fmt.Sprintf("Keep values to %d characters or fewer.", MaxCustomValueLen))
+		case Chars(row.Value) > MaxCustomValueLen:
+			errs.Add(vf, CheckLen("the value", row.Value, MaxCustomValueLen))
 		}
 	}
 	if n > MaxCustomData {
@@ -161,23 +196,21 @@ func UnitWord(u string) string {
 	}
 }
 
-// MaxReasonLen is the longest reason for rejecting an export, in
-// characters.
-const MaxReasonLen = 500
-
 // CheckReason returns the message for a rejection reason that breaks the
 // rules (it is required; line breaks are kept, other control characters
-// refused), or "".
+// refused), or "". A line break counts as one character however it was
+// sent (a browser sends CR LF; its textarea and counter hold LF).
 func CheckReason(r string) string {
+	r = strings.ReplaceAll(r, "\r\n", "\n")
 	switch {
 	case r == "":
 		return "Say why you reject this export; the requester sees it."
 	case !utf8.ValidString(r):
 		return "The reason must be text."
-	case utf8.RuneCountInString(r) > MaxReasonLen:
-		return fmt.Sprintf("Keep the reason to %d characters or fewer.", MaxReasonLen)
+	case Chars(r) > MaxReasonLen:
+		return CheckLen("the reason", r, MaxReasonLen)
 	}
-	for _, line := range strings.Split(strings.ReplaceAll(r, "\r\n", "\n"), "\n") {
+	for _, line := range strings.Split(r, "\n") {
 		if !SingleLine(line) {
 			return "The reason must be plain text (no control characters)."
 		}

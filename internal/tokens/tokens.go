@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -25,6 +24,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/audit"
 	"github.com/snapdesk/snapdesk/internal/db"
 	"github.com/snapdesk/snapdesk/internal/identity"
+	"github.com/snapdesk/snapdesk/internal/rules"
 )
 
 // Prefix starts every secret, so scanners and people recognise one.
@@ -33,8 +33,6 @@ const Prefix = "sdk_"
 // Limits on what a token may be given.
 const (
 	MaxLifetime = 90 * 24 * time.Hour
-	MaxName     = 64
-	MaxTeam     = 128
 )
 
 // Kind is who owns a token.
@@ -213,10 +211,12 @@ func (s *Service) validate(ctx context.Context, u identity.User, kind Kind, r *C
 	switch {
 	case r.Name == "":
 		return &ValidationError{Field: "name", Msg: "give the token a name, e.g. what will use it"}
-	case utf8.RuneCountInString(r.Name) > MaxName:
-		return &ValidationError{Field: "name", Msg: fmt.Sprintf("at most %d characters", MaxName)}
-	case kind == KindService && (utf8.RuneCountInString(r.Team) > MaxTeam || strings.ContainsAny(r.Team, " \t\r\n,")):
-		return &ValidationError{Field: "team", Msg: fmt.Sprintf("the team's group as the policy names it (at most %d characters, no spaces)", MaxTeam)}
+	case rules.Chars(r.Name) > rules.MaxTokenNameLen:
+		return &ValidationError{Field: "name", Msg: rules.CheckLen("the name", r.Name, rules.MaxTokenNameLen)}
+	case kind == KindService && rules.Chars(r.Team) > rules.MaxTeamLen:
+		return &ValidationError{Field: "team", Msg: rules.CheckLen("the team", r.Team, rules.MaxTeamLen)}
+	case kind == KindService && strings.ContainsAny(r.Team, " \t\r\n,"):
+		return &ValidationError{Field: "team", Msg: fmt.Sprintf("the team's group as the policy names it (at most %d characters, no spaces)", rules.MaxTeamLen)}
 	case len(r.Projects) == 0:
 		return &ValidationError{Field: "projects", Msg: "choose at least one project"}
 	case r.Role.top() == "":

@@ -92,3 +92,18 @@ func reasonFieldAttrs(errMsg string) templ.Attributes {
 	}
 	return templ.Attributes{"aria-describedby": "reject-reason-hint reject-reason-error", "aria-invalid": "true"}
 }
+
+// countAttrs give a field limited to limit characters its live counter,
+// the element countID (see charCounter and static/js/app.js).
+func countAttrs(countID string, limit int) templ.Attributes {
+	return templ.Attributes{"data-count": countID, "data-max": itoa(limit)}
+}
+
+// describedAttrs link a settings field to its hint and, when it has one,
+// its error, marking it invalid.
+func describedAttrs(hintID, errorID string, hasError bool) templ.Attributes {
+	if !hasError {
+		return templ.Attributes{"aria-describedby": hintID}
+	}
+	return templ.Attributes{"aria-describedby": hintID + " " + errorID, "aria-invalid": "true"}
+}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/snapdesk/snapdesk/internal/rules"
 )
@@ -517,13 +516,14 @@ func exportedTo(exported []Job, bucketID string) (Job, bool) {
 	return Job{}, false
 }
 
-// descriptionCount is what the counter beside the description says before
-// anyone types (static/js/app.js keeps it up to date as they do).
-func descriptionCount(s string) string {
-	n := utf8.RuneCountInString(s)
-	out := strconv.Itoa(n) + " of " + strconv.Itoa(rules.MaxDescriptionLen) + " characters"
-	if n > rules.MaxDescriptionLen {
-		out += ": " + strconv.Itoa(n-rules.MaxDescriptionLen) + " too many"
+// charCount is what the counter under a field limited to limit characters
+// says before anyone types (static/js/app.js says the same as they do,
+// counting code points as rules.Chars does).
+func charCount(s string, limit int) string {
+	n := rules.Chars(s)
+	out := strconv.Itoa(n) + " of " + strconv.Itoa(limit) + " characters"
+	if n > limit {
+		out += ": " + strconv.Itoa(n-limit) + " too many"
 	}
 	return out
 }

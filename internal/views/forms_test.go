@@ -184,11 +184,13 @@ func TestExportForm(t *testing.T) {
 		t.Errorf("%d custom rows, want the 3 typed and 2 blank", rows.Length())
 	}
 	// The duplicate key (row 2) and the value without key (row 3) are
-	// flagged beside their own inputs.
+	// flagged beside their own inputs, which are described by their
+	// counter and their error.
 	for i, field := range map[int]string{1: rules.CustomKeyField(1), 2: rules.CustomKeyField(2)} {
 		in := rows.Eq(i).Find(`input[name="customData.key"]`)
 		errEl := byTestID(rows.Eq(i), "error-"+field)
-		if errEl.Length() != 1 || attr(t, in, "aria-describedby") != attr(t, errEl, "id") || attr(t, in, "aria-invalid") != "true" {
+		hint := rows.Eq(i).Find(`p.hint:has([data-testid="count-customData.key"])`)
+		if errEl.Length() != 1 || hint.Length() != 1 || attr(t, in, "aria-describedby") != attr(t, hint, "id")+" "+attr(t, errEl, "id") || attr(t, in, "aria-invalid") != "true" {
 			t.Errorf("row %d: key error not beside and linked to its input (%q)", i+1, text(errEl))
 		}
 	}

@@ -102,6 +102,12 @@ func checkAccessible(t *testing.T, doc *goquery.Document) {
 			t.Errorf("form control %q (id %q) has no label", name, id)
 		}
 	})
+	// Nothing typed is cut: a limit is said and counted (charCounter),
+	// never enforced by a maxlength that drops a paste's end silently.
+	doc.Find("[maxlength]").Each(func(_ int, s *goquery.Selection) {
+		name, _ := s.Attr("name")
+		t.Errorf("field %q has a maxlength", name)
+	})
 	doc.Find("[aria-describedby]").Each(func(_ int, s *goquery.Selection) {
 		v, _ := s.Attr("aria-describedby")
 		for _, id := range strings.Fields(v) {

@@ -212,8 +212,10 @@ type Approval struct {
 	// CSRFToken is for the decision forms.
 	CSRFToken string
 	// ReasonError is shown beside the rejection's reason when it was
-	// missing or not acceptable.
+	// missing or not acceptable; TypedReason is the reason as typed, shown
+	// again in the field.
 	ReasonError string
+	TypedReason string
 }
 
 // Lineage is the snapshot a job belongs to, its exports and ingestions.

@@ -122,12 +122,13 @@ func (h *Handler) jobsList(c echo.Context) error {
 }
 
 func (h *Handler) jobPage(c echo.Context) error {
-	return h.renderJob(c, http.StatusOK, nil)
+	return h.renderJob(c, http.StatusOK, nil, "")
 }
 
 // renderJob renders the job page of :id; errs are the decision form's
-// errors (a rejection without a reason) when it is shown again.
-func (h *Handler) renderJob(c echo.Context, status int, errs rules.Errors) error {
+// errors (a rejection without a reason, or one too long) when it is shown
+// again with the reason as typed.
+func (h *Handler) renderJob(c echo.Context, status int, errs rules.Errors, typedReason string) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	if !rules.ValidJobID(id) {
@@ -155,6 +156,7 @@ func (h *Handler) renderJob(c echo.Context, status int, errs rules.Errors) error
 	detail.Restore = h.restoreDetail(c, j)
 	if detail.Approval != nil && errs != nil {
 		detail.Approval.ReasonError = errs[rules.FieldReason]
+		detail.Approval.TypedReason = typedReason
 	}
 	return render(c, status, views.JobPage(views.JobView{
 		Page: h.page(c, views.JobTitle(detail), "jobs"), Job: detail, ReturnTo: returnTo,
@@ -205,12 +207,15 @@ func (h *Handler) decideApproval(approve bool) echo.HandlerFunc {
 			if ferr != nil {
 				return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: ferr}
 			}
+			// The reason goes to the service as typed (a withdrawal has
+			// none); the service refuses a rejection whose reason breaks
+			// rules.CheckReason.
 			reason, _ := form.ParseRejectReason(vals)
 			j, err = h.jobs.RejectOrWithdraw(ctx, currentUser(c), origin(c), id, reason)
 			var ve *jobs.ValidationError
 			if errors.As(err, &ve) {
-				// No reason given: the page again, the field saying why.
-				return h.renderJob(c, http.StatusUnprocessableEntity, ve.Fields)
+				// The page again, the reason as typed, the field saying why.
+				return h.renderJob(c, http.StatusUnprocessableEntity, ve.Fields, reason)
 			}
 		}
 		// The job page shows the outcome: its timeline, and Atlas's error if

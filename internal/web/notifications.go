@@ -3,8 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/notify"
 	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
 // deliveriesShown is how many of a subscription's newest messages its page lists.
@@ -117,16 +118,19 @@ func (h *Handler) createSubscription(c echo.Context) error {
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
 	}
-	f := views.SubscriptionForm{Name: vals.Get("name"), Channel: vals.Get("channel"), URL: vals.Get("url"), EmailTo: vals.Get("emailTo"),
-		ClusterName: vals.Get("clusterName"), Events: vals["events"], Errors: map[string]string{}}
-	n := notify.NewSubscription{Scope: scope, Channel: f.Channel, Name: f.Name, Events: f.Events, ClusterName: f.ClusterName, URL: f.URL}
+	// The form is shown again as typed; a value over its limit is refused
+	// beside its field before the service is asked, never cut.
+	f := views.SubscriptionForm{Name: vals.Get(form.FieldName), Channel: vals.Get(form.FieldChannel), URL: vals.Get(form.FieldURL),
+		EmailTo: vals.Get(form.FieldEmailTo), ClusterName: vals.Get(form.FieldClusterName), Events: vals[form.FieldEvents], Errors: map[string]string{}}
+	typed, errs := form.ParseSubscription(vals)
+	if errs != nil {
+		maps.Copy(f.Errors, errs)
+		return h.renderSubscriptions(c, http.StatusUnprocessableEntity, project, f, nil)
+	}
+	n := notify.NewSubscription{Scope: scope, Channel: typed.Channel, Name: typed.Name, Events: typed.Events, ClusterName: typed.ClusterName,
+		URL: typed.URL, EmailTo: typed.EmailTo}
 	if project != nil {
 		n.ProjectID = project.ID
-	}
-	for _, a := range strings.Split(f.EmailTo, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			n.EmailTo = append(n.EmailTo, a)
-		}
 	}
 	sub, secret, err := h.notify.Create(c.Request().Context(), currentUser(c), origin(c), n)
 	var fe *notify.FieldError

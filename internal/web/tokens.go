@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/snapdesk/snapdesk/internal/identity"
 	"github.com/snapdesk/snapdesk/internal/tokens"
 	"github.com/snapdesk/snapdesk/internal/views"
+	"github.com/snapdesk/snapdesk/internal/web/form"
 )
 
 // tokensPage is GET /settings/tokens: the person's API tokens and the form
@@ -56,15 +58,21 @@ func (h *Handler) createToken(c echo.Context) error {
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Msg: "The form could not be read.", Err: err}
 	}
-	f := views.TokenForm{Name: vals.Get("name"), Team: vals.Get("team"), Role: vals.Get("role"), ExpiresInDays: vals.Get("expiresInDays"),
-		Projects: vals["projects"], Errors: map[string]string{}}
+	// The form is shown again as typed; a name or team over its limit is
+	// refused beside its field before the service is asked, never cut.
+	f := views.TokenForm{Name: vals.Get(form.FieldName), Team: vals.Get(form.FieldTeam), Role: vals.Get(form.FieldRole), ExpiresInDays: vals.Get("expiresInDays"),
+		Projects: vals[form.FieldProjects], Errors: map[string]string{}}
+	typed, errs := form.ParseToken(vals)
+	maps.Copy(f.Errors, errs)
 	days, err := strconv.Atoi(strings.TrimSpace(f.ExpiresInDays))
 	if err != nil || days < 1 || days > 90 {
 		f.Errors["expiresInDays"] = "a token lives 1 to 90 days"
+	}
+	if len(f.Errors) > 0 {
 		return h.renderTokens(c, http.StatusUnprocessableEntity, f, nil)
 	}
 	t, secret, err := h.tokens.Create(c.Request().Context(), currentUser(c), origin(c), tokens.CreateRequest{
-		Name: f.Name, Team: f.Team, Projects: f.Projects, Role: tokens.Role(f.Role), Lifetime: time.Duration(days) * 24 * time.Hour})
+		Name: typed.Name, Team: typed.Team, Projects: typed.Projects, Role: tokens.Role(typed.Role), Lifetime: time.Duration(days) * 24 * time.Hour})
 	var ve *tokens.ValidationError
 	switch {
 	case errors.As(err, &ve):

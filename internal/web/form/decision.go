@@ -8,12 +8,14 @@ import (
 )
 
 // ParseRejectReason reads a rejection's reason (rules.CheckReason):
-// required, at most rules.MaxReasonLen characters, line breaks kept.
-// Errors are keyed rules.FieldReason.
+// required, at most rules.MaxReasonLen characters, line breaks kept (as
+// LF, each one character, as the page counts them). Errors are keyed
+// rules.FieldReason; the reason is returned as typed even then, so the
+// form shows it again, never cut.
 func ParseRejectReason(v url.Values) (string, rules.Errors) {
-	r := strings.TrimSpace(v.Get(rules.FieldReason))
+	r := strings.ReplaceAll(strings.TrimSpace(v.Get(rules.FieldReason)), "\r\n", "\n")
 	if msg := rules.CheckReason(r); msg != "" {
-		return "", rules.Errors{rules.FieldReason: msg}
+		return r, rules.Errors{rules.FieldReason: msg}
 	}
-	return strings.ReplaceAll(r, "\r\n", "\n"), nil
+	return r, nil
 }
