@@ -136,3 +136,87 @@ func TestBrowserTakeSnapshotDisabledSaysWhy(t *testing.T) {
 	}
 	a.noConsoleErrors(t)
 }
+
+// TestBrowserOverLongValuesKeptCountedAndRefused: pasted past its limit, a
+// custom data value of the Export form and an API token's name are kept
+// whole (no maxlength cuts them), the counter says how many characters
+// too many, and the submitted form comes back refused with the message
+// beside the field and the text intact. Characters outside the BMP count
+// one each, as the server counts them.
+func TestBrowserOverLongValuesKeptCountedAndRefused(t *testing.T) {
+	a := startBrowserApp(t)
+	const (
+		export   = `form[data-testid="export-form"]`
+		key      = export + ` input[name="customData.key"]`
+		value    = export + ` input[name="customData.value"]`
+		counter  = export + ` [data-testid="count-customData.value"]`
+		valueErr = export + `:not([data-answered]) [data-testid="error-customData.0.value"]`
+	)
+	a.do(t, "open the Export page", chromedp.Navigate(a.URL+flowClusterPath+"/exports/new?snapshotId="+atlassim.FixtureSnapshotID), processed(export))
+	if n := a.count(t, export+` [maxlength]`); n != 0 {
+		t.Errorf("%d fields of the Export form have a maxlength: a paste would be cut without a word", n)
+	}
+	if hint := a.text(t, export+` fieldset > p.hint`); !strings.Contains(hint, "values up to 255") {
+		t.Errorf("the custom data hint says %q, not the limit", hint)
+	}
+	long := strings.Repeat("é", rules.MaxCustomValueLen) + "𝄞𝄞𝄞𝄞𝄞𝄞𝄞"
+	a.do(t, "paste a long custom value",
+		typeText(key, "ticket"),
+		typeText(value, long),
+		containsText(counter, "262 of 255 characters: 7 too many"),
+		chromedp.SetValue(chromedp.CSS(export+` [data-testid="bucket-picker"]`), atlassim.FixtureGCPBucketID),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+"`"+export+"`"+`).dataset.answered = "no"`),
+		chromedp.Click(chromedp.CSS(export+` [data-testid="export-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(valueErr)),
+	)
+	if kept := browserValue(t, a, "the value", chromedp.Value(chromedp.CSS(value))); kept != long {
+		t.Errorf("the value after the refusal has %d characters, want the %d typed", len([]rune(kept)), len([]rune(long)))
+	}
+	if kept := browserValue(t, a, "the key", chromedp.Value(chromedp.CSS(key))); kept != "ticket" {
+		t.Errorf("the key after the refusal is %q", kept)
+	}
+	if msg := a.text(t, valueErr); !strings.Contains(msg, "255 characters or fewer") || !strings.Contains(msg, "262") {
+		t.Errorf("the refusal says %q", msg)
+	}
+	if got := a.text(t, counter); got != "262 of 255 characters: 7 too many" {
+		t.Errorf("the counter after the refusal says %q", got)
+	}
+	if n := a.Sim.Calls()["createGroupClusterBackupExport"]; n != 0 {
+		t.Errorf("Atlas asked %d times for a refused export", n)
+	}
+
+	const (
+		tokens    = `form[data-testid="token-form"]`
+		name      = tokens + ` input[name="name"]`
+		nameCount = `#token-name-count`
+	)
+	a.do(t, "open API tokens", chromedp.Navigate(a.URL+"/settings/tokens"), chromedp.WaitVisible(chromedp.CSS(tokens)))
+	if n := a.count(t, tokens+` [maxlength]`); n != 0 {
+		t.Errorf("%d fields of the token form have a maxlength", n)
+	}
+	if hint := a.text(t, `#token-name-hint`); !strings.Contains(hint, "Up to 64 characters") {
+		t.Errorf("the token name hint says %q, not the limit", hint)
+	}
+	// 𝄞 is two UTF-16 units: a maxlength of 64 would keep 32 of them.
+	tokenName := strings.Repeat("𝄞", rules.MaxTokenNameLen+3)
+	a.do(t, "paste a long token name",
+		typeText(name, tokenName),
+		containsText(nameCount, "67 of 64 characters: 3 too many"),
+		chromedp.Click(chromedp.CSS(tokens+` input[name="projects"][value="`+atlassim.FixtureProjectID+`"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="token-create"]`)),
+		chromedp.WaitVisible(chromedp.CSS(tokens+` [data-testid="error-name"]`)),
+	)
+	if kept := browserValue(t, a, "the token name", chromedp.Value(chromedp.CSS(name))); kept != tokenName {
+		t.Errorf("the token name after the refusal has %d characters, want the %d typed", len([]rune(kept)), len([]rune(tokenName)))
+	}
+	if msg := a.text(t, tokens+` [data-testid="error-name"]`); !strings.Contains(msg, "64 characters or fewer") || !strings.Contains(msg, "67") {
+		t.Errorf("the refusal says %q", msg)
+	}
+	if got := a.text(t, nameCount); got != "67 of 64 characters: 3 too many" {
+		t.Errorf("the token counter after the refusal says %q", got)
+	}
+	if n := a.count(t, `[data-testid="token-secret"]`); n != 0 {
+		t.Error("a token was made with a name over the limit")
+	}
+	a.noConsoleErrors(t)
+}
