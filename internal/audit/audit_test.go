@@ -45,6 +45,7 @@ func event(i int) audit.Event {
 }
 
 func TestChainVerifiesAndCatchesTampering(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	var recs []audit.Record
@@ -88,6 +89,7 @@ func TestChainVerifiesAndCatchesTampering(t *testing.T) {
 }
 
 func TestDeletedRowBreaksTheChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	var recs []audit.Record
@@ -107,6 +109,7 @@ func TestDeletedRowBreaksTheChain(t *testing.T) {
 }
 
 func TestAppendOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	r := appendEvent(t, pool, event(1))
@@ -124,6 +127,7 @@ func TestAppendOnly(t *testing.T) {
 }
 
 func TestConcurrentAppendsKeepOneChain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	var wg sync.WaitGroup
@@ -150,6 +154,7 @@ func TestConcurrentAppendsKeepOneChain(t *testing.T) {
 }
 
 func TestListFiltersAndStream(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	for i := range 7 {
@@ -199,6 +204,7 @@ func TestListFiltersAndStream(t *testing.T) {
 // email, newest first, across pages, each record once (even when both
 // match it).
 func TestActorFilterBySubjectOrEmailPages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	for i := range 9 {
@@ -233,6 +239,7 @@ func TestActorFilterBySubjectOrEmailPages(t *testing.T) {
 // TestRefusalsKeepThePersonsGroups: a denied record carries the groups the
 // refusal was judged on, without touching the caller's params.
 func TestRefusalsKeepThePersonsGroups(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	e := event(1)
 	e.Outcome = audit.Denied

@@ -38,6 +38,7 @@ var key = []byte("an-audit-key-the-database-never-sees")
 // TestRemovingTheNewestRecordsIsDetected: what is left after the newest
 // rows are deleted is still a chain; the checkpoint says it was longer.
 func TestRemovingTheNewestRecordsIsDetected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	var recs []audit.Record
@@ -69,6 +70,7 @@ func TestRemovingTheNewestRecordsIsDetected(t *testing.T) {
 // TestCheckpointsRemovedToo: deleting the checkpoints with the rows leaves
 // the anchor written to the logs, which verify is given.
 func TestCheckpointsRemovedToo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	var recs []audit.Record
@@ -97,6 +99,7 @@ func TestCheckpointsRemovedToo(t *testing.T) {
 // TestRewrittenChainFailsTheSignedCheckpoint: someone who rewrites rows and
 // the checkpoint (without the key) is caught by the checkpoint's HMAC.
 func TestRewrittenChainFailsTheSignedCheckpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	for i := range 3 {

@@ -40,6 +40,7 @@ func sessionRow(t *testing.T, pool *pgxpool.Pool) ([]byte, bool) {
 // most once a minute (no database write per page view), and a session idle
 // for longer than the timeout is ended and its row deleted.
 func TestIdleSessionsEndWithoutAWritePerRequest(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	clk := &clock{t: time.Now()}
 	s := auth.NewSessions(pool, auth.SessionConfig{IdleTimeout: 10 * time.Minute, Lifetime: 12 * time.Hour, Now: clk.now})

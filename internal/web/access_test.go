@@ -106,6 +106,7 @@ var accessMatrix = map[string][5]int{
 }
 
 func TestEveryRouteForEveryRole(t *testing.T) {
+	t.Parallel()
 	for col, role := range matrixRoles {
 		t.Run(role, func(t *testing.T) {
 			pool := dbtest.New(t)

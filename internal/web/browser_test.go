@@ -12,6 +12,7 @@ import (
 // TestHomePageInBrowser loads the home page in headless Chromium: the
 // vendored htmx and its SSE extension load and run, and nothing errors.
 func TestHomePageInBrowser(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	ctx := browsertest.New(t)
 	errs := browsertest.ConsoleErrors(ctx)

@@ -17,6 +17,7 @@ import (
 // without a token; they must not fill the audit trail (nor take its lock),
 // only a metric and a sampled log line.
 func TestAnonymousForgeryRefusalsAreCountedNotAudited(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	a := startApp(t, pool, appOptions{})
 	jar, _ := cookiejar.New(nil)
@@ -48,6 +49,7 @@ func TestAnonymousForgeryRefusalsAreCountedNotAudited(t *testing.T) {
 // cookies) taken from one session is refused in another, and signing in
 // gives a new token.
 func TestCSRFTokenIsBoundToTheSessionAndRenewedAtSignIn(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	srv := newServer(t, pool)
 	// Before sign-in: the sign-in form's token.
@@ -111,6 +113,7 @@ func TestCSRFTokenIsBoundToTheSessionAndRenewedAtSignIn(t *testing.T) {
 // TestCrossOriginPostsAreRefused: the browser's own word that a request
 // comes from another site refuses it, even with a valid token.
 func TestCrossOriginPostsAreRefused(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	token := csrfTokenOf(t, c, srv.URL)

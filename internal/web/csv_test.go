@@ -15,6 +15,7 @@ import (
 // TestAuditCSVNeutralisesFormulasInEveryColumn: names and emails come
 // from the identity provider, so any column may start like a formula.
 func TestAuditCSVNeutralisesFormulasInEveryColumn(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	srv := newServer(t, pool)
 	hostile := []string{`=HYPERLINK("http://evil.example","x")`, "+1+2", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"}

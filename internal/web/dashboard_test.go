@@ -47,6 +47,7 @@ func post(srvURL, path string, v url.Values) *http.Request {
 }
 
 func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
@@ -111,6 +112,7 @@ func TestTakeSnapshotWithoutJavaScript(t *testing.T) {
 }
 
 func TestStateChangingRequestsNeedCSRFToken(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	resp, _ := fetch(t, c, post(srv.URL, clusterPath+"/snapshots", url.Values{"retentionInDays": {"1"}}))
@@ -120,6 +122,7 @@ func TestStateChangingRequestsNeedCSRFToken(t *testing.T) {
 }
 
 func TestBadPathParametersAre404(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	for _, p := range []string{
 		"/projects/not-an-id",
@@ -136,6 +139,7 @@ func TestBadPathParametersAre404(t *testing.T) {
 }
 
 func TestProjectPagesShowAtlas(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	resp, body := get(t, srv.URL+"/projects/"+atlassim.FixtureProjectID)
 	if resp.StatusCode != 200 {
@@ -184,6 +188,7 @@ func actionForm(t *testing.T, doc *goquery.Document, suffix string) (string, url
 }
 
 func TestExportAndIngestFromTheClusterPage(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
@@ -229,6 +234,7 @@ func TestExportAndIngestFromTheClusterPage(t *testing.T) {
 }
 
 func TestAuditPageAndDownloads(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+clusterPath, nil)
@@ -267,6 +273,7 @@ func TestAuditPageAndDownloads(t *testing.T) {
 }
 
 func TestPipelinePages(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	base := "/projects/" + atlassim.FixtureProjectID + "/pipelines/" + atlassim.FixturePipelineName
 	resp, body := get(t, srv.URL+base)
@@ -299,6 +306,7 @@ func mustGet(u string) *http.Request {
 // TestPipelinePageFetchesThePipelineOnce: the page reads its pipeline from
 // the inventory: it asks Atlas nothing at all.
 func TestPipelinePageFetchesThePipelineOnce(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, dbtest.New(t), appOptions{})
 	c := signedIn(t, a.Server, "operator")
 	before := a.Sim.Calls()

@@ -318,6 +318,7 @@ func (a *browserApp) triggerIngestion(t *testing.T) (jobID, snapshotID string) {
 // cluster page and watches the export's progress bar in the page's job
 // feed move as Atlas works, then fill and turn succeeded, without a reload.
 func TestBrowserExportProgressFillsLive(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath))
 	a.markPage(t)
@@ -374,6 +375,7 @@ func TestBrowserExportProgressFillsLive(t *testing.T) {
 // to DONE, with the bytes and documents Atlas reports, without a reload;
 // the job's page then tells the same.
 func TestBrowserIngestionReachesDoneLive(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	jobID, snapshotID := a.triggerIngestion(t)
 	row := `#jobs-feed tr#job-` + jobID
@@ -432,6 +434,7 @@ func TestBrowserIngestionReachesDoneLive(t *testing.T) {
 // then with retentions out of range: each time the message is beside the
 // field, tied to it for screen readers, and nothing reaches Atlas.
 func TestBrowserValidationErrorInline(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const fieldErr = takeForm + ` [data-testid="error-retentionInDays"]`
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
@@ -505,6 +508,7 @@ func checkFieldError(t *testing.T, a *browserApp, sel string) {
 // TestBrowserDoubleClickMakesOneJob double-clicks Take snapshot: one
 // request, one job in Postgres, one Atlas call, one row.
 func TestBrowserDoubleClickMakesOneJob(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const row = `#jobs-feed tr[data-kind="snapshot"]`
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
@@ -545,6 +549,7 @@ func TestBrowserDoubleClickMakesOneJob(t *testing.T) {
 // requested, offers the way back to the portal. A link back to a host not
 // allowed is refused: the page says so and links nowhere foreign.
 func TestBrowserDeepLinkPrefillsAndLeadsBack(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const back = "https://" + flowPortal + "/x"
 	deepLink := func(path, returnTo string) string {
@@ -613,6 +618,7 @@ func TestBrowserDeepLinkPrefillsAndLeadsBack(t *testing.T) {
 // an ingestion as the operator, then signs in as an admin: /audit lists the
 // three actions by the operator, and its CSV download holds them.
 func TestBrowserAuditListsActions(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	snapJob := a.takeSnapshot(t, flowClusterPath, "7")
 	exportJob := a.exportSnapshot(t, atlassim.FixtureSnapshotID, atlassim.FixtureGCPBucketID)
@@ -661,6 +667,7 @@ func TestBrowserAuditListsActions(t *testing.T) {
 // there is something on them (a snapshot, an export and an ingestion, moved
 // on by Atlas), and leaves a screenshot of each in the artifacts directory.
 func TestBrowserKeyPagesAccessible(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.takeSnapshot(t, flowClusterPath, "7")
 	exportJob := a.exportSnapshot(t, atlassim.FixtureSnapshotID, atlassim.FixtureAWSBucketID)

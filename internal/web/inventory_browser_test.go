@@ -16,6 +16,7 @@ const snapshotRows = `#snapshot-rows`
 // A snapshot Atlas's scheduler takes behind Snapdesk's back appears on an
 // open cluster page without a reload, once the sync has seen it.
 func TestBrowserSnapshotTakenElsewhereAppearsLive(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(snapshotRows))
 	a.following(t, snapshotRows)
@@ -37,6 +38,7 @@ func TestBrowserSnapshotTakenElsewhereAppearsLive(t *testing.T) {
 // A snapshot taken through Snapdesk disables Take snapshot; when Atlas
 // finishes it, the button is enabled again without a reload.
 func TestBrowserFinishedSnapshotEnablesTakeSnapshot(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.takeSnapshot(t, flowClusterPath, "2")
 	disabled := func() bool {

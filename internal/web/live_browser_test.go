@@ -18,6 +18,7 @@ import (
 // lets the poller record Atlas finishing it and sees the row change to
 // succeeded without a reload (Postgres NOTIFY → server-sent event → htmx).
 func TestTakeSnapshotInBrowserUpdatesLive(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	app := startApp(t, pool, appOptions{})
 	srv, sim, clock, p := app.Server, app.Sim, app.Clock, app.Poller

@@ -20,6 +20,7 @@ import (
 // opens its deliveries page, sends a test message and sees the attempt
 // with the receiver's answer.
 func TestBrowserNotifications(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)

@@ -83,6 +83,7 @@ func getDoc(t *testing.T, c *http.Client, rawURL string, header ...string) (*htt
 }
 
 func TestExportDeepLinkPrefillsTheForm(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	q := url.Values{
@@ -165,6 +166,7 @@ func TestExportDeepLinkPrefillsTheForm(t *testing.T) {
 }
 
 func TestExportDeepLinkRefusesForeignReturnTo(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	for _, rt := range []string{"https://evil.example/x", "//evil.example", "javascript:alert(1)", "http://portal.example.com/x", "https://portal.example.com@evil.example/"} {
@@ -184,6 +186,7 @@ func TestExportDeepLinkRefusesForeignReturnTo(t *testing.T) {
 }
 
 func TestExportDeepLinkSaysWhatCannotBePrefilled(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	q := url.Values{
@@ -217,6 +220,7 @@ func TestExportDeepLinkSaysWhatCannotBePrefilled(t *testing.T) {
 }
 
 func TestExportDeepLinkWithHTMXOffersTheWayBack(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	c := signedIn(t, srv, "operator")
 	q := url.Values{rules.FieldSnapshotID: {atlassim.FixtureSnapshotID}, rules.FieldExportBucketID: {atlassim.FixtureGCPBucketID}, rules.FieldReturnTo: {portalURL}}
@@ -236,6 +240,7 @@ func TestExportDeepLinkWithHTMXOffersTheWayBack(t *testing.T) {
 }
 
 func TestExportDeepLinkBadPathParametersAre404(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	for _, p := range []string{
 		"/projects/not-an-id/clusters/Cluster0/exports/new",
@@ -273,6 +278,7 @@ func (a *pagesApp) takeSnapshots(t *testing.T, cluster string, n int) {
 }
 
 func TestClusterSnapshotPager(t *testing.T) {
+	t.Parallel()
 	app := newPagesApp(t)
 	app.takeSnapshots(t, atlassim.FixtureReplicaSetCluster, 23) // 4 fixtures + 23 = 27: pages of 25 and 2
 	app.sync(t)
@@ -343,6 +349,7 @@ func TestClusterSnapshotPager(t *testing.T) {
 }
 
 func TestClusterAndPipelineBadPageNumbers(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	for _, base := range []string{clusterPath, pipelinePath, "/projects/" + atlassim.FixtureProjectID + "/clusters/" + atlassim.FixtureShardedCluster} {
 		for _, p := range []string{"0", "-1", "abc", "1.5", "1e3", "+2", "99999999999999999999", "10001", "2", "%202", "10000", "%00", "%E2%80%8B"} {
@@ -361,6 +368,7 @@ func TestClusterAndPipelineBadPageNumbers(t *testing.T) {
 }
 
 func TestPipelineRunsPager(t *testing.T) {
+	t.Parallel()
 	app := newPagesApp(t)
 	ctx := context.Background()
 	runs, err := app.atlas.Pipelines.ListRuns(ctx, atlassim.FixtureProjectID, atlassim.FixturePipelineName, atlas.RunsOptions{})
@@ -492,6 +500,7 @@ func (a *pagesApp) waitForEvent(t *testing.T, ctx context.Context, events <-chan
 }
 
 func TestSnapshotRowFollowsItsJobLive(t *testing.T) {
+	t.Parallel()
 	app := newPagesApp(t)
 	c := signedIn(t, app.srv, "operator")
 	_, doc := getDoc(t, c, app.srv.URL+clusterPath)
@@ -557,6 +566,7 @@ func TestSnapshotRowFollowsItsJobLive(t *testing.T) {
 }
 
 func TestRunRowFollowsItsJobLive(t *testing.T) {
+	t.Parallel()
 	app := newPagesApp(t)
 	c := signedIn(t, app.srv, "operator")
 	_, doc := getDoc(t, c, app.srv.URL+pipelinePath)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestCSRFMissingOrWrongIs403AndAudited(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	srv := newServer(t, pool)
 	c := signedIn(t, srv, "operator")
@@ -48,6 +49,7 @@ func TestCSRFMissingOrWrongIs403AndAudited(t *testing.T) {
 }
 
 func TestDeniedPagesAreAuditedWithoutRevealingTheProject(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	srv := newServer(t, pool)
 	rita := signedIn(t, srv, "reporting-operator") // operator of the second project only
@@ -89,6 +91,7 @@ func TestDeniedPagesAreAuditedWithoutRevealingTheProject(t *testing.T) {
 }
 
 func TestApprovalFlowOnTheJobPage(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	srv := newServer(t, pool)
 	// The built-in dev policy asks for approval of the second project's exports.

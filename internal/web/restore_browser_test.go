@@ -19,6 +19,7 @@ import (
 // operator approves it, and the job page follows the restore live to its
 // end; the scratch cluster then holds the snapshot's data.
 func TestBrowserApprovedAutomatedRestoreFollowedLive(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	restoreLink := `tr[data-testid="snapshot-actions"][data-snapshot-id="` + atlassim.FixtureSnapshotID + `"] [data-testid="snapshot-restore-link"]`
 	a.do(t, "choose to restore onto the scratch cluster",

@@ -84,6 +84,7 @@ func countAudit(t *testing.T, pool *pgxpool.Pool, where string, args ...any) int
 }
 
 func TestOIDCSignInWithPKCERotatesTheSession(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	provider := oidctest.New(t, alice)
 	srv, _ := newApp(t, pool, provider)
@@ -162,6 +163,7 @@ func TestOIDCSignInWithPKCERotatesTheSession(t *testing.T) {
 }
 
 func TestOIDCSignInRefusals(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	provider := oidctest.New(t, alice)
 	srv, _ := newApp(t, pool, provider)
@@ -230,6 +232,7 @@ func TestOIDCSignInRefusals(t *testing.T) {
 }
 
 func TestSignInNeverRedirectsToAnotherSite(t *testing.T) {
+	t.Parallel()
 	srv, _ := newApp(t, dbtest.New(t), oidctest.New(t, alice))
 	for _, next := range []string{"https://evil.example.net/", "//evil.example.net/x", "/\\evil.example.net", "javascript:alert(1)", "/auth/logout"} {
 		b := newOIDCBrowser(t, srv)
@@ -243,6 +246,7 @@ func TestSignInNeverRedirectsToAnotherSite(t *testing.T) {
 // TestStartingSignInCostsNoSessionRows: anyone may start a sign-in; the
 // pending sign-in waits in a sealed cookie, never in the sessions table.
 func TestStartingSignInCostsNoSessionRows(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	provider := oidctest.New(t, alice)
 	srv, _ := newApp(t, pool, provider)

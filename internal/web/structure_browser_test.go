@@ -16,6 +16,7 @@ import (
 // their role forbids (no Take snapshot, Export or Trigger ingestion), and is
 // told why; an operator on the same page sees them.
 func TestBrowserViewerSeesNoActions(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.do(t, "open the cluster as the operator", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
 	if n := a.count(t, takeSubmit); n != 1 {
@@ -48,6 +49,7 @@ func TestBrowserViewerSeesNoActions(t *testing.T) {
 // field, the count follows typing, nothing typed is cut, and a description
 // over the limit is refused with a message, the text kept as typed.
 func TestBrowserDescriptionLimitSaidAndCounted(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const counter = takeForm + ` [data-testid="description-count"]`
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))
@@ -88,6 +90,7 @@ func TestBrowserDescriptionLimitSaidAndCounted(t *testing.T) {
 // not idle says so instead; a viewer on the same page is offered no button
 // at all, disabled or not.
 func TestBrowserTakeSnapshotDisabledSaysWhy(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const reason = takeForm + ` [data-testid="disabled-reason"]`
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), processed(takeRetention))

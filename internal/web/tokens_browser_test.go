@@ -14,6 +14,7 @@ import (
 // page, sees its secret once, finds it listed (never the secret again) and
 // revokes it; a role above their own is refused in words.
 func TestBrowserAPITokens(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	form := `form[data-testid="token-form"]`
 	a.do(t, "open API tokens from the navigation",

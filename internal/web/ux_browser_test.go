@@ -28,6 +28,7 @@ func inViewport(sel string) string {
 // TestBrowserSnapshotTableOnAPhone: at 390 px wide, the cluster page's
 // snapshot table keeps every snapshot's status on screen.
 func TestBrowserSnapshotTableOnAPhone(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.do(t, "open the cluster at 390 px",
 		chromedp.EmulateViewport(390, 844),
@@ -54,6 +55,7 @@ func TestBrowserSnapshotTableOnAPhone(t *testing.T) {
 // without an empty table header above or below; the first job brings the
 // table.
 func TestBrowserEmptyJobFeedHasNoHeader(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const feedTable = `table:has(#jobs-feed)`
 	a.do(t, "open the cluster", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(`[data-testid="jobs-empty"]`)))
@@ -77,6 +79,7 @@ func TestBrowserEmptyJobFeedHasNoHeader(t *testing.T) {
 // TestBrowserCopyJobID: the job page's copy button puts the job id on the
 // clipboard (page script, no inline script) and says so.
 func TestBrowserCopyJobID(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	jobID := a.takeSnapshot(t, flowClusterPath, "2")
 	// Reading the clipboard back needs the permission a person would give.
@@ -106,6 +109,7 @@ func TestBrowserCopyJobID(t *testing.T) {
 // TestBrowserAuditFitsALaptop: at 1280 px, the audit table's When column
 // is one line and nothing (the request id) is cut off or scrolled away.
 func TestBrowserAuditFitsALaptop(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.exportSnapshotFromCluster(t)
 	a.signInAs(t, "admin")
@@ -152,6 +156,7 @@ func (a *browserApp) exportSnapshotFromCluster(t *testing.T) {
 // filters read them: one rule, not the browser's zone on one page and
 // UTC in the filters.
 func TestBrowserTimesFollowOneRule(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	if _, err := chromedp.Call(a.B, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"}); err != nil {
 		t.Fatal(err)
@@ -182,6 +187,7 @@ func TestBrowserTimesFollowOneRule(t *testing.T) {
 // "Waiting for you", opens it (no progress bar, the lapse time spaced and
 // in UTC), rejects it with a reason, and the page shows who and why.
 func TestBrowserApproverRejectsWithAReason(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	const reporting = "/projects/" + atlassim.FixtureProject2ID + "/clusters/" + atlassim.FixtureReportingCluster
 	const actions = `tr[data-testid="snapshot-actions"][data-snapshot-id="65a1b2c3d4e5f60718293e21"]`
@@ -229,6 +235,7 @@ func TestBrowserApproverRejectsWithAReason(t *testing.T) {
 // "Export it again" box, keeping what was chosen, and makes no job; ticked,
 // the same form exports the second copy.
 func TestBrowserExportAgainAsksFirst(t *testing.T) {
+	t.Parallel()
 	a := startBrowserApp(t)
 	a.exportSnapshotFromCluster(t)
 	a.advance(t, time.Hour) // Atlas finishes the first export

@@ -259,6 +259,7 @@ func get(t *testing.T, rawURL string) (*http.Response, string) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	if resp, _ := get(t, srv.URL+"/healthz"); resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200", resp.StatusCode)
@@ -286,6 +287,7 @@ func TestReadinessFailsWhenDatabaseUnreachable(t *testing.T) {
 }
 
 func TestReadinessFailsWhenNotMigrated(t *testing.T) {
+	t.Parallel()
 	pool, err := pgxpool.New(context.Background(), dbtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +303,7 @@ func TestReadinessFailsWhenNotMigrated(t *testing.T) {
 }
 
 func TestHomePageServesHashedHTMX(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	resp, body := get(t, srv.URL+"/")
 	if resp.StatusCode != http.StatusOK {
@@ -341,6 +344,7 @@ func TestHomePageServesHashedHTMX(t *testing.T) {
 }
 
 func TestUnknownPathIsA404Page(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	resp, body := get(t, srv.URL+"/no/such/page")
 	if resp.StatusCode != http.StatusNotFound {
@@ -356,6 +360,7 @@ func TestUnknownPathIsA404Page(t *testing.T) {
 // only a scraper with the configured bearer token, and nobody when no
 // token is configured (a separate metrics listener serves them then).
 func TestMetricsNeedTheScrapersToken(t *testing.T) {
+	t.Parallel()
 	pool := dbtest.New(t)
 	const token = "scraper-token-0123456789abcdef"
 	srv := startApp(t, pool, appOptions{metricsToken: token}).Server

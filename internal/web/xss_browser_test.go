@@ -18,6 +18,7 @@ import (
 // the text is shown as text, no script of it runs, and the page still
 // works under the Content-Security-Policy (htmx loaded, no CSP errors).
 func TestScriptInASnapshotDescriptionIsInert(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, dbtest.New(t))
 	const payload = `<img src=x onerror="window.__xss='img'"><script>window.__xss='script'</script>"><svg onload="window.__xss='svg'">`
 	c := signedIn(t, srv, "operator")
