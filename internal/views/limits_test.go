@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
@@ -100,6 +101,12 @@ func TestLimitedFieldsSayAndCountTheirLimit(t *testing.T) {
 			}
 			if !described {
 				t.Error("the counter is not in the field's description (aria-describedby)")
+			}
+			// Read out as the field's description, the hint and the count
+			// are separate words ("… the job id. 203 of 200", not "id.203").
+			hint := text(counter.Parent())
+			if i := strings.Index(hint, text(counter)); i > 0 && !unicode.IsSpace(rune(hint[i-1])) {
+				t.Errorf("the count runs into the hint: %q", hint)
 			}
 			if page := strings.ToLower(text(doc.Selection)); !strings.Contains(page, "up to "+limit(tt.limit)) {
 				t.Errorf("the page never says \"up to %d\"", tt.limit)

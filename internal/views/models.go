@@ -552,8 +552,10 @@ type AuditView struct {
 	// CanDownload shows the CSV and JSON download links.
 	CanDownload bool
 	// AllRecords: the person sees the whole trail (an admin of every
-	// project). Otherwise they see the records of VisibleProjects only.
+	// project). Otherwise they see every project's records (EveryProject:
+	// they may view every project) or those of VisibleProjects only.
 	AllRecords      bool
+	EveryProject    bool
 	VisibleProjects []Project
 	// OwnRefusals counts the person's refused requests, recorded but not
 	// shown to them; set when they see no record.

@@ -67,6 +67,7 @@ func (h *Handler) auditPage(c echo.Context) error {
 	// Say what this person may see, so an empty page is not read as an
 	// empty trail.
 	v.AllRecords = !af.ProjectScopedOnly && af.ProjectIDs == nil
+	v.EveryProject = af.ProjectIDs == nil
 	for _, id := range af.ProjectIDs {
 		v.VisibleProjects = append(v.VisibleProjects, h.projectOf(c, id))
 	}

@@ -38,6 +38,13 @@ func TestAuditSaysWhatAPersonMaySee(t *testing.T) {
 	if !strings.Contains(scope.Text(), "UTC") {
 		t.Errorf("scope = %q: the time rule is not stated", scope.Text())
 	}
+	// An operator of every project sees every project's records, and is
+	// told so (not that they may view no project).
+	oscar := signedIn(t, srv, "operator")
+	_, doc = fetch(t, oscar, mustGet(srv.URL+"/audit"))
+	if got := doc.Find(`[data-testid="audit-scope"]`).Text(); !strings.Contains(got, "You see the records of every project") {
+		t.Errorf("an operator of every project is told %q", got)
+	}
 	// An admin of every project is told they see everything.
 	ada := signedIn(t, srv, "admin")
 	_, doc = fetch(t, ada, mustGet(srv.URL+"/audit"))
