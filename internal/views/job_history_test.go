@@ -77,6 +77,24 @@ func TestJobParametersInWords(t *testing.T) {
 	if got := JobParameters("ingestion", map[string]any{}); len(got) != 1 || got[0].Value != "the pipeline's own retention" {
 		t.Errorf("ingestion without a retention: %v", got)
 	}
+	// A drill's restore, as the drills runner records it: enums, ids and
+	// timestamps in words, the source project (the job's Project row) not
+	// repeated.
+	drill := JobParameters("restore", map[string]any{"deliveryType": "automated", "targetGroupId": groupID, "targetClusterName": "payments-scratch",
+		"targetProjectName": "payments", "sourceProjectName": "payments", "sourceClusterType": "REPLICASET", "snapshotTakenAt": "2026-12-05T09:10:00Z",
+		"drill": groupID + "/Cluster0->" + groupID + "/payments-scratch", "dueAt": "2026-12-05T00:00:00Z"})
+	if diff := cmp.Diff([]Param{
+		{"Snapshot taken", "2026-12-05 09:10 UTC"}, {"How", "Onto a cluster (replaces its data)"}, {"Replaces the data of", "payments-scratch in payments"},
+		{"Cluster type", "Replica set"}, {"Drill", "Cluster0 restored onto payments-scratch"}, {"Drill due", "2026-12-05 00:00 UTC"},
+	}, drill); diff != "" {
+		t.Errorf("drill restore parameters (-want +got):\n%s", diff)
+	}
+	pit := JobParameters("restore", map[string]any{"deliveryType": "pointInTime", "targetGroupId": groupID, "targetClusterName": "c2", "pointInTime": "2026-12-04T22:30:00Z"})
+	if diff := cmp.Diff([]Param{
+		{"How", "Onto a cluster, to a point in time"}, {"Replaces the data of", "c2 in " + groupID}, {"Point in time", "2026-12-04 22:30 UTC"},
+	}, pit); diff != "" {
+		t.Errorf("point-in-time restore parameters (-want +got):\n%s", diff)
+	}
 }
 
 // TestAwaitingApprovalHasNoProgressBar: an export waiting for approval was

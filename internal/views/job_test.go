@@ -48,7 +48,7 @@ func TestJobPage(t *testing.T) {
 		t.Errorf("timeline order (-want +got):\n%s", diff)
 	}
 	first := byTestID(doc, "timeline-event").First()
-	if !strings.Contains(text(first), "requested by Ana") || !strings.Contains(text(first), "recorded by user") {
+	if !strings.Contains(text(first), "requested by Ana") || !strings.Contains(text(first), "recorded as the request was made") {
 		t.Errorf("first event = %q", text(first))
 	}
 

@@ -23,10 +23,17 @@ var paramWords = []struct {
 	{"exportBucketId", "Export bucket id"},
 	{"customData", "Custom data"},
 	{"datasetRetentionPolicy", "Keep the dataset for"},
+	{"deliveryType", "How"},
+	{"targetClusterName", "Replaces the data of"},
+	{"pointInTime", "Point in time"},
+	{"sourceClusterType", "Cluster type"},
+	{"drill", "Drill"},
+	{"dueAt", "Drill due"},
 }
 
-// handledElsewhere are keys shown as part of another parameter.
-var handledElsewhere = map[string]bool{"bucketProvider": true}
+// handledElsewhere are keys shown as part of another parameter (or, for
+// the source project's name, in the job's Project row).
+var handledElsewhere = map[string]bool{"bucketProvider": true, "targetGroupId": true, "targetProjectName": true, "sourceProjectName": true}
 
 // JobParameters are a job's request parameters in words, in a fixed order
 // whatever order the map gives: the known ones first, in paramWords order,
@@ -69,13 +76,31 @@ func paramValue(key string, v any, all map[string]any) string {
 		if n, ok := number(v); ok {
 			return plural(n, "day")
 		}
-	case "expiresAt", "snapshotTakenAt":
+	case "deliveryType":
+		if s, _ := v.(string); s != "" {
+			return deliveryLabel(s)
+		}
+	case "targetClusterName":
+		name, _ := v.(string)
+		project, _ := all["targetProjectName"].(string)
+		if project == "" {
+			project, _ = all["targetGroupId"].(string)
+		}
+		if project != "" {
+			return name + " in " + project
+		}
+		return name
+	case "drill":
+		if s, _ := v.(string); s != "" {
+			return drillLabel(s)
+		}
+	case "expiresAt", "snapshotTakenAt", "pointInTime", "dueAt":
 		if s, _ := v.(string); s != "" {
 			if t, err := time.Parse(time.RFC3339, s); err == nil {
 				return timeText(t)
 			}
 		}
-	case "clusterType":
+	case "clusterType", "sourceClusterType":
 		if s, _ := v.(string); s != "" {
 			return clusterTypeLabel(s)
 		}
@@ -153,6 +178,39 @@ func number(v any) (int, bool) {
 		return int(n), err == nil
 	}
 	return 0, false
+}
+
+// eventSourceText says in words who recorded a step of a job's history
+// (jobs.Source).
+func eventSourceText(source string) string {
+	switch source {
+	case "user":
+		return "recorded as the request was made"
+	case "poller":
+		return "seen by Snapdesk's poller"
+	case "reconcile":
+		return "found in Atlas after an interrupted request"
+	case "":
+		return ""
+	}
+	return "recorded by " + source
+}
+
+// drillLabel is a drill's key (policy.Drill.Key: "group/cluster->
+// group/cluster") in words: the source cluster and the one it is restored
+// onto.
+func drillLabel(key string) string {
+	from, to, ok := strings.Cut(key, "->")
+	if !ok {
+		return key
+	}
+	cluster := func(s string) string {
+		if _, c, ok := strings.Cut(s, "/"); ok {
+			return c
+		}
+		return s
+	}
+	return cluster(from) + " restored onto " + cluster(to)
 }
 
 func plural(n int, unit string) string {

@@ -44,10 +44,14 @@ func jobViews(js []jobs.Job) []views.Job {
 	return out
 }
 
+// atlasIDName names, on a job's page, the Atlas object a job of each kind
+// follows.
+var atlasIDName = map[jobs.Kind]string{jobs.KindSnapshot: "Snapshot", jobs.KindExport: "Export job", jobs.KindIngestion: "Pipeline run", jobs.KindRestore: "Restore job"}
+
 func jobDetail(j jobs.Job, events []jobs.Event, lineage views.Lineage) views.JobDetail {
 	d := views.JobDetail{Job: jobView(j), RequestedByEmail: j.RequestedBy.Email, Now: time.Now(), Lineage: lineage}
 	if j.AtlasID != "" {
-		d.AtlasIDs = append(d.AtlasIDs, views.Param{Name: map[jobs.Kind]string{jobs.KindSnapshot: "Snapshot", jobs.KindExport: "Export job", jobs.KindIngestion: "Pipeline run"}[j.Kind], Value: j.AtlasID})
+		d.AtlasIDs = append(d.AtlasIDs, views.Param{Name: atlasIDName[j.Kind], Value: j.AtlasID})
 	}
 	d.Parameters = views.JobParameters(string(j.Kind), j.Params)
 	for _, e := range events {
