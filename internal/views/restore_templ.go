@@ -652,7 +652,7 @@ func RestoreForms(f RestoreForm) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, " is not IDLE.</p></div><div><label for=\"restore-confirm\">Type <strong class=\"mono\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, " is busy: it cannot be snapshotted or restored again until Atlas finishes.</p></div><div><label for=\"restore-confirm\">Type <strong class=\"mono\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
