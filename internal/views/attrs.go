@@ -50,7 +50,29 @@ const (
 	JobFeedID = "jobs-feed"
 	// JobFeedEmptyID is the "no jobs yet" note, hidden once a job is added.
 	JobFeedEmptyID = "jobs-feed-empty"
+	// JobAddedEvent is the htmx event (HX-Trigger) of an action that
+	// made a job: a feed in another order than newest first reads itself
+	// again in its order, as the new row went to its top.
+	JobAddedEvent = "job-added"
 )
+
+// feedAttrs are the attributes of a job table's tbody: its id and, for a
+// job feed in another order than newest first, what has it read itself
+// again (the page's own URL, with its ?sort) when a job is added, so the
+// new row takes its place in the order.
+func feedAttrs(bodyID string, s *jobSorting) templ.Attributes {
+	a := idAttr(bodyID)
+	if bodyID != JobFeedID || s == nil || s.Sort.Key == "" || s.Sort == rules.DefaultJobSort {
+		return a
+	}
+	a["hx-get"] = orderedURL(s, s.Sort)
+	a["hx-trigger"] = JobAddedEvent + " from:body"
+	a["hx-select"] = "#" + JobFeedID
+	a["hx-swap"] = "outerHTML"
+	// The rows' live swaps must not inherit the select or the swap.
+	a["hx-disinherit"] = "*"
+	return a
+}
 
 // rowAttrs are a job row's id and live attributes.
 func rowAttrs(idPrefix string, j Job) templ.Attributes {

@@ -552,7 +552,7 @@ func sortableJobTable(label, bodyID, idPrefix string, jobs []Job, s *jobSorting)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, idAttr(bodyID))
+		templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, feedAttrs(bodyID, s))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -116,14 +116,19 @@ func sortURL(s *jobSorting, key string) string {
 	if s.Sort.Key == key {
 		next.Desc = !s.Sort.Desc
 	}
+	return orderedURL(s, next)
+}
+
+// orderedURL is s's page in order o, with the query parameters s keeps.
+func orderedURL(s *jobSorting, o rules.JobSort) string {
 	v := url.Values{}
 	for _, k := range s.Keep {
 		if x := s.Query.Get(k); x != "" {
 			v.Set(k, x)
 		}
 	}
-	if next != rules.DefaultJobSort {
-		v.Set(rules.QuerySort, next.String())
+	if o != rules.DefaultJobSort {
+		v.Set(rules.QuerySort, o.String())
 	}
 	if len(v) == 0 {
 		return s.Base

@@ -86,6 +86,8 @@ func handle[R any](h *Handler, a action[R]) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		// A job feed in another order reads itself again (views.feedAttrs).
+		c.Response().Header().Set("HX-Trigger", views.JobAddedEvent)
 		return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: act.ReturnTo}, fresh))
 	}
 }

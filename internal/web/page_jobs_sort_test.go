@@ -117,6 +117,9 @@ func TestClusterJobTableSortsOnTheServer(t *testing.T) {
 	if got := byTestID(doc, "pager-next").AttrOr("href", ""); got != clusterPath+"?page=2" {
 		t.Errorf("snapshot pager in the default order links to %q", got)
 	}
+	if _, ok := doc.Find("tbody#jobs-feed").Attr("hx-get"); ok {
+		t.Error("the newest-first feed reads itself again when a job is added; new rows go to its top")
+	}
 	_, doc = getDoc(t, viewer, app.srv.URL+clusterPath+"?sort=kind")
 	if got := byTestID(doc, "sort-kind").AttrOr("href", ""); got != clusterPath+"?sort=-kind" {
 		t.Errorf("second click on Job links to %q, want the other way round", got)
@@ -140,6 +143,10 @@ func TestClusterJobTableSortsOnTheServer(t *testing.T) {
 	}
 	if got := byTestID(doc, "sort-requested").AttrOr("href", ""); got != clusterPath+"?page=2" {
 		t.Errorf("Requested header on snapshot page 2 links to %q", got)
+	}
+	// A job added from the page (htmx) has the feed read itself again in its order.
+	if got := doc.Find("tbody#jobs-feed").AttrOr("hx-get", ""); got != clusterPath+"?page=2&sort=-state" {
+		t.Errorf("the ordered feed reads itself again from %q", got)
 	}
 	if got := byTestID(doc, "pager-prev").AttrOr("href", ""); got != clusterPath+"?sort=-state" {
 		t.Errorf("snapshot pager back links to %q", got)
