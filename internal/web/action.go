@@ -87,7 +87,9 @@ func handle[R any](h *Handler, a action[R]) echo.HandlerFunc {
 			return err
 		}
 		// A job feed in another order reads itself again (views.feedAttrs).
-		c.Response().Header().Set("HX-Trigger", views.JobAddedEvent)
+		// The event goes to the body: the form that posted may be gone by
+		// the time the answer comes (a live update replaced it).
+		c.Response().Header().Set("HX-Trigger", `{"`+views.JobAddedEvent+`":{"target":"body"}}`)
 		return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: act.ReturnTo}, fresh))
 	}
 }
