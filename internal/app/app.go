@@ -271,7 +271,7 @@ const drillTick = 30 * time.Second
 
 func (c *core) newSyncer(cfg config.Config, log *slog.Logger) *inventory.Syncer {
 	sc := inventory.DefaultConfig()
-	sc.Watched, sc.Idle = cfg.SyncWatched, cfg.SyncIdle
+	sc.Watched, sc.Nearby, sc.Idle = cfg.SyncWatched, cfg.SyncNearby, cfg.SyncIdle
 	return inventory.NewSyncer(sc, c.inventory, c.atlas, log.With("component", "inventory"))
 }
 

@@ -46,9 +46,11 @@ type Config struct {
 	// Sync runs the inventory sync in `serve` (SNAPDESK_SYNC); `server
 	// worker` always runs it.
 	Sync bool
-	// SyncWatched is the cadence of a project someone has open
-	// (SNAPDESK_SYNC_WATCHED), SyncIdle of the others (SNAPDESK_SYNC_IDLE).
-	SyncWatched, SyncIdle time.Duration
+	// SyncWatched is the cadence of what someone has open: a project's own
+	// lists and the open cluster or pipeline (SNAPDESK_SYNC_WATCHED);
+	// SyncNearby of the rest of that project (SNAPDESK_SYNC_NEARBY);
+	// SyncIdle of the other projects (SNAPDESK_SYNC_IDLE).
+	SyncWatched, SyncNearby, SyncIdle time.Duration
 	// SyncShare is the share of each Atlas rate-limit bucket the sync may
 	// use (SNAPDESK_SYNC_SHARE, 0.05–1).
 	SyncShare float64
@@ -201,6 +203,7 @@ func Load(getenv func(string) string) (Config, error) {
 		StallAfter:      r.duration("SNAPDESK_STALL_AFTER", 30*time.Minute, time.Minute, 24*time.Hour),
 		Sync:            r.boolean("SNAPDESK_SYNC", true),
 		SyncWatched:     r.duration("SNAPDESK_SYNC_WATCHED", 10*time.Second, 2*time.Second, 5*time.Minute),
+		SyncNearby:      r.duration("SNAPDESK_SYNC_NEARBY", time.Minute, 2*time.Second, time.Hour),
 		SyncIdle:        r.duration("SNAPDESK_SYNC_IDLE", 10*time.Minute, time.Minute, 24*time.Hour),
 		SyncShare:       r.fraction("SNAPDESK_SYNC_SHARE", 0.5, 0.05, 1),
 		AtlasRateLimit:  r.integer("SNAPDESK_ATLAS_RATE_LIMIT", 100, 1, 1_000_000),

@@ -374,21 +374,6 @@ func (r *Reader) Freshness(ctx context.Context, cluster string) (Freshness, erro
 // freshness aggregates the units of projects (target "" or cluster).
 func freshness(ctx context.Context, pool *pgxpool.Pool, projects []string, cluster string) (Freshness, error) {
 	var f Freshness
-	var asOf, since *time.Time
-	var never bool
-	err := pool.QueryRow(ctx, `
-		SELECT min(synced_at), coalesce(bool_or(synced_at IS NULL), true), min(error_since),
-			coalesce((array_agg(error_kind ORDER BY error_since) FILTER (WHERE error_since IS NOT NULL))[1], ''), now()
-		FROM inventory_sync WHERE project_id = ANY($1) AND (target = '' OR target = $2)`, projects, cluster).
-		Scan(&asOf, &never, &since, &f.Problem, &f.Now)
-	if err != nil {
-		return f, fmt.Errorf("inventory: freshness: %w", err)
-	}
-	if asOf != nil && !never {
-		f.AsOf = *asOf
-	}
-	if since != nil {
-		f.Since = *since
-	}
-	return f, nil
+	err := scanFreshness(pool.QueryRow(ctx, freshnessSQL, projects, cluster), &f)
+	return f, err
 }

@@ -34,7 +34,7 @@ func TestPollerListsServeTheInventory(t *testing.T) {
 	if got := e.scalar(t, `SELECT snapshot_type FROM inventory_snapshots WHERE snapshot_id = $1`, id); got != "onDemand" {
 		t.Errorf("recorded snapshot = %v", got)
 	}
-	units, err := e.store.Claim(ctx, 100, time.Minute, time.Hour)
+	units, err := e.store.Claim(ctx, 100, time.Minute, time.Hour, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

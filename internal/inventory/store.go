@@ -71,22 +71,25 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // Claim leases up to limit due units for lease. A unit is due at its due
 // time, or earlier when someone watches its project and it is older than
-// watched (so a page someone opens is refreshed at the watched cadence at
-// once, not after the idle one).
-func (s *Store) Claim(ctx context.Context, limit int, lease, watched time.Duration) ([]Unit, error) {
+// its watched cadence (so a page someone opens is refreshed at once, not
+// after the idle cadence): watched for the units a person is looking at
+// (the project's own, and those of the watched cluster or pipeline),
+// nearby for the rest of the project.
+func (s *Store) Claim(ctx context.Context, limit int, lease, watched, nearby time.Duration) ([]Unit, error) {
 	rows, err := s.pool.Query(ctx, `
 		UPDATE inventory_sync s SET leased_until = now() + make_interval(secs => $2), lease_token = gen_random_uuid(), attempted_at = now()
 		WHERE (s.project_id, s.resource, s.target) IN (
 			SELECT project_id, resource, target FROM inventory_sync u
 			WHERE (u.leased_until IS NULL OR u.leased_until < now())
 			  AND (u.due_at <= now()
-			       OR (coalesce(u.synced_at, '-infinity') < now() - make_interval(secs => $3) AND u.error_kind = ''
-			           AND EXISTS (SELECT 1 FROM inventory_watch w WHERE w.project_id = u.project_id AND w.watched_until > now())))
+			       OR (u.error_kind = '' AND EXISTS (SELECT 1 FROM inventory_watch w
+			           WHERE w.project_id = u.project_id AND w.watched_until > now()
+			             AND coalesce(u.synced_at, '-infinity') < now() - `+cadenceSQL("u", "$3", "$4")+`)))
 			ORDER BY u.due_at
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)
 		RETURNING s.project_id, s.resource, s.target, s.lease_token, s.synced_at`,
-		limit, lease.Seconds(), watched.Seconds())
+		limit, lease.Seconds(), watched.Seconds(), nearby.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("inventory: claim: %w", err)
 	}
@@ -120,16 +123,27 @@ func hold(ctx context.Context, tx pgx.Tx, u Unit) error {
 	return nil
 }
 
+// cadenceSQL is the cadence of unit u (an inventory_sync row) under the
+// watch w: the watched one for the project's own units (target "") and
+// for the unit of the cluster or pipeline w names, nearby for the rest.
+// A cluster and a pipeline of the same name are both at the watched
+// cadence: a few calls more, never a stale page.
+func cadenceSQL(u, watched, nearby string) string {
+	return `CASE WHEN ` + u + `.target = '' OR w.target = ` + u + `.target THEN make_interval(secs => ` + watched + `)
+		ELSE make_interval(secs => ` + nearby + `) END`
+}
+
 // complete ends u's lease after a full listing and schedules the next one:
-// watched projects again after watched, others after idle.
-func complete(ctx context.Context, tx pgx.Tx, u Unit, watched, idle time.Duration) error {
+// at the shortest cadence of its project's watches (watched or nearby),
+// after idle when nobody watches the project.
+func complete(ctx context.Context, tx pgx.Tx, u Unit, watched, nearby, idle time.Duration) error {
 	_, err := tx.Exec(ctx, `
 		UPDATE inventory_sync SET leased_until = NULL, lease_token = NULL, synced_at = now(),
 			error = '', error_kind = '', error_since = NULL, failures = 0,
-			due_at = now() + CASE WHEN EXISTS (SELECT 1 FROM inventory_watch w WHERE w.project_id = inventory_sync.project_id AND w.watched_until > now())
-				THEN make_interval(secs => $5) ELSE make_interval(secs => $6) END
+			due_at = now() + coalesce((SELECT min(`+cadenceSQL("inventory_sync", "$5", "$6")+`) FROM inventory_watch w
+				WHERE w.project_id = inventory_sync.project_id AND w.watched_until > now()), make_interval(secs => $7))
 		WHERE project_id = $1 AND resource = $2 AND target = $3 AND lease_token = $4`,
-		u.ProjectID, u.Resource, u.Target, u.Token, watched.Seconds(), idle.Seconds())
+		u.ProjectID, u.Resource, u.Target, u.Token, watched.Seconds(), nearby.Seconds(), idle.Seconds())
 	if err != nil {
 		return fmt.Errorf("inventory: complete %s: %w", u, err)
 	}
@@ -196,16 +210,19 @@ func ensureUnits(ctx context.Context, tx pgx.Tx, projectID string, rs []Resource
 	return nil
 }
 
-// Watch records that someone has projectID open, for ttl. The row is
+// Watch records that someone has projectID open, for ttl: its own units
+// (the clusters, buckets and pipelines lists) and those of target (the
+// cluster or pipeline the page shows; "" for none) are synced at the
+// watched cadence, the rest of the project at the nearby one. The row is
 // written only when less than half of ttl is left, so a page view costs a
-// write at most every ttl/2 per project.
-func (s *Store) Watch(ctx context.Context, projectID string, ttl time.Duration) error {
+// write at most every ttl/2 per page.
+func (s *Store) Watch(ctx context.Context, projectID, target string, ttl time.Duration) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO inventory_watch (project_id, watched_until) VALUES ($1, now() + make_interval(secs => $2))
-		ON CONFLICT (project_id) DO UPDATE SET watched_until = excluded.watched_until
-		WHERE inventory_watch.watched_until < now() + make_interval(secs => $2 / 2)`, projectID, ttl.Seconds())
+		INSERT INTO inventory_watch (project_id, target, watched_until) VALUES ($1, $2, now() + make_interval(secs => $3))
+		ON CONFLICT (project_id, target) DO UPDATE SET watched_until = excluded.watched_until
+		WHERE inventory_watch.watched_until < now() + make_interval(secs => $3 / 2)`, projectID, target, ttl.Seconds())
 	if err != nil {
-		return fmt.Errorf("inventory: watch %s: %w", projectID, err)
+		return fmt.Errorf("inventory: watch %s %q: %w", projectID, target, err)
 	}
 	return nil
 }

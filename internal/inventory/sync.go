@@ -8,8 +8,10 @@
 // never fetch one twice. A unit is one list call per cluster (or pipeline,
 // or project) per resource, pages followed to the end; its rows are written
 // in one transaction fenced by the lease, and only rows that changed are
-// written. A project someone has open is refreshed at the watched cadence
-// (10 s), others at the idle one (10 min). Every call is background work for
+// written. What someone has open (a project's own units and the open
+// cluster's or pipeline's) is refreshed at the watched cadence (10 s), the
+// rest of that project at the nearby one (1 min), other projects at the
+// idle one (10 min). Every call is background work for
 // the Atlas client: it uses at most the configured share of each rate-limit
 // bucket, and a 429 backs the unit off instead of being retried.
 package inventory
@@ -32,9 +34,10 @@ import (
 
 // Config tunes the sync.
 type Config struct {
-	// Watched is the cadence of a project someone has open; Idle of the
-	// others.
-	Watched, Idle time.Duration
+	// Watched is the cadence of what someone has open (a project's own
+	// units, and the open cluster's or pipeline's); Nearby of the rest of
+	// a project someone has open; Idle of the other projects.
+	Watched, Nearby, Idle time.Duration
 	// Tick is how often a worker looks for due units.
 	Tick time.Duration
 	// Lease bounds one unit's fetch and write; another worker takes the
@@ -47,10 +50,11 @@ type Config struct {
 	MaxBackoff time.Duration
 }
 
-// DefaultConfig: a watched project within 15 s (10 s cadence plus a tick
-// and the calls), idle ones every 10 minutes.
+// DefaultConfig: an open page within 15 s (10 s cadence plus a tick and the
+// calls), the rest of its project every minute, idle projects every 10
+// minutes.
 func DefaultConfig() Config {
-	return Config{Watched: 10 * time.Second, Idle: 10 * time.Minute, Tick: time.Second, Lease: 2 * time.Minute,
+	return Config{Watched: 10 * time.Second, Nearby: time.Minute, Idle: 10 * time.Minute, Tick: time.Second, Lease: 2 * time.Minute,
 		Batch: 200, Concurrency: 4, MaxBackoff: 5 * time.Minute}
 }
 
@@ -101,7 +105,7 @@ type CycleStats struct {
 // Cycle leases the due units and syncs each once.
 func (s *Syncer) Cycle(ctx context.Context) (CycleStats, error) {
 	var st CycleStats
-	units, err := s.store.Claim(ctx, s.cfg.Batch, s.cfg.Lease, s.cfg.Watched)
+	units, err := s.store.Claim(ctx, s.cfg.Batch, s.cfg.Lease, s.cfg.Watched, s.nearby())
 	if err != nil {
 		return st, err
 	}
@@ -185,9 +189,19 @@ func (s *Syncer) writeUnit(ctx context.Context, u Unit, l Listing) (changed int6
 				return err
 			}
 		}
-		return complete(ctx, tx, u, s.cfg.Watched, s.cfg.Idle)
+		return complete(ctx, tx, u, s.cfg.Watched, s.nearby(), s.cfg.Idle)
 	})
 	return changed, err
+}
+
+// nearby is the cadence of the rest of a watched project: never shorter
+// than the watched one nor longer than the idle one (a zero Nearby, from a
+// configuration written before it existed, is the watched cadence).
+func (s *Syncer) nearby() time.Duration {
+	if s.cfg.Nearby <= 0 {
+		return s.cfg.Watched
+	}
+	return min(max(s.cfg.Nearby, s.cfg.Watched), max(s.cfg.Idle, s.cfg.Watched))
 }
 
 // backoff is the wait after n failures in a row: the watched cadence,

@@ -246,7 +246,7 @@ func TestLateWorkerDoesNotOverwrite(t *testing.T) {
 	ctx := context.Background()
 	e.allDue(t)
 	// Worker A leases the cluster's snapshots and is slow.
-	units, err := e.store.Claim(ctx, 100, 50*time.Millisecond, time.Hour)
+	units, err := e.store.Claim(ctx, 100, 50*time.Millisecond, time.Hour, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,5 +280,101 @@ func TestLateWorkerDoesNotOverwrite(t *testing.T) {
 	}
 	if got := e.scalar(t, `SELECT gone_at IS NULL FROM inventory_snapshots WHERE snapshot_id = $1`, id); got != true {
 		t.Error("the late worker marked the new snapshot gone")
+	}
+}
+
+// A person with a cluster's page open watches that cluster: its units and
+// the project's own lists are synced at the watched cadence, the rest of
+// the project at the nearby cadence, other projects at the idle one.
+func TestWatchedClusterIsSyncedAtTheWatchedCadence(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, atlassim.Config{})
+	const other = "Other0"
+	if _, err := e.sim.AddCluster(project, other, "REPLICASET"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Watched, cfg.Nearby, cfg.Idle = 200*time.Millisecond, time.Hour, time.Hour
+	s := e.syncer(t, cfg, e.client(t, nil))
+	converge(t, s)
+	ctx := context.Background()
+	synced := func(p string, r Resource, target string) time.Time {
+		t.Helper()
+		return e.scalar(t, `SELECT synced_at FROM inventory_sync WHERE project_id = $1 AND resource = $2 AND target = $3`, p, string(r), target).(time.Time)
+	}
+	has := func(id string) bool {
+		t.Helper()
+		return e.scalar(t, `SELECT count(*) FROM inventory_snapshots WHERE snapshot_id = $1`, id).(int64) == 1
+	}
+	// Synced once, and not due for an hour: only a watch brings them back.
+	otherSynced, elsewhere := synced(project, ResSnapshots, other), synced(project2, ResSnapshots, atlassim.FixtureReportingCluster)
+	projectSynced := synced(project, ResClusters, "")
+
+	if err := e.store.Watch(ctx, project, cluster, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := e.sim.AddSnapshot(project, cluster, atlassim.SnapshotSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unseen, err := e.sim.AddSnapshot(project, other, atlassim.SnapshotSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !has(seen) {
+		if time.Now().After(deadline) {
+			t.Fatal("a snapshot of the watched cluster did not reach the inventory")
+		}
+		if _, err := s.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Twice more at the watched cadence: the watched cluster keeps being
+	// listed, the rest of the project does not.
+	before := synced(project, ResSnapshots, cluster)
+	for synced(project, ResSnapshots, cluster).Equal(before) {
+		if time.Now().After(deadline) {
+			t.Fatal("the watched cluster was not listed again at the watched cadence")
+		}
+		if _, err := s.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if has(unseen) {
+		t.Error("a snapshot of another cluster of the project arrived at the watched cadence")
+	}
+	if got := synced(project, ResSnapshots, other); !got.Equal(otherSynced) {
+		t.Errorf("another cluster of the watched project was listed at %v (before %v), want not before the nearby cadence", got, otherSynced)
+	}
+	if got := synced(project2, ResSnapshots, atlassim.FixtureReportingCluster); !got.Equal(elsewhere) {
+		t.Errorf("a cluster of an unwatched project was listed at %v", got)
+	}
+	if got := synced(project, ResClusters, ""); !got.After(projectSynced) {
+		t.Error("the watched project's list of clusters (the page's cluster state) was not listed again")
+	}
+	due := e.scalar(t, `SELECT extract(epoch FROM due_at - synced_at)::float8 FROM inventory_sync
+		WHERE project_id = $1 AND resource = 'snapshots' AND target = $2`, project, cluster)
+	if d := time.Duration(due.(float64) * float64(time.Second)); d > time.Second {
+		t.Errorf("the watched cluster is next due %v after its sync, want the watched cadence (200ms)", d)
+	}
+
+	// At the nearby cadence the rest of the project follows; other projects
+	// stay at the idle one.
+	cfg.Nearby = 300 * time.Millisecond
+	s = e.syncer(t, cfg, e.client(t, nil))
+	for !has(unseen) {
+		if time.Now().After(deadline) {
+			t.Fatal("a snapshot of another cluster of the watched project did not arrive at the nearby cadence")
+		}
+		if _, err := s.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := synced(project2, ResSnapshots, atlassim.FixtureReportingCluster); !got.Equal(elsewhere) {
+		t.Errorf("a cluster of an unwatched project was listed at %v", got)
 	}
 }

@@ -311,8 +311,13 @@ func ingestFormID(snapshotID, pipeline string) string {
 	return id
 }
 
+// idDashes turns a field name into the tail of an element id (built once:
+// a replacer is safe to share, and building one per field cost a page of
+// forms more than the rest of its ids).
+var idDashes = strings.NewReplacer(".", "-", "_", "-")
+
 func fieldID(formID, field string) string {
-	return formID + "-" + strings.NewReplacer(".", "-", "_", "-").Replace(field)
+	return formID + "-" + idDashes.Replace(field)
 }
 
 func errorID(formID, field string) string { return fieldID(formID, field) + "-error" }

@@ -52,14 +52,19 @@ func (h *Handler) events(c echo.Context) error {
 	}
 	updates, stop := h.live.Subscribe(follows)
 	defer stop()
-	// A stream that follows a project the person may view keeps it watched
-	// (synced at the watched cadence) and gets its inventory's changes.
+	// A stream that follows a project the person may view keeps it, and
+	// its cluster or pipeline, watched (synced at the watched cadence) and
+	// gets its inventory's changes.
 	var changes <-chan inventory.Change
 	var inv *inventory.Reader
+	target := l.ClusterName
+	if target == "" {
+		target = l.PipelineName
+	}
 	if l.ProjectID != "" && h.invHub != nil {
 		if r, err := h.invCatalog.Project(ctx, u, l.ProjectID); err == nil {
 			inv = r
-			h.watch(c, l.ProjectID)
+			h.watch(c, l.ProjectID, target)
 			// Only the project's changes as a whole, and those of the
 			// page's cluster, reach the stream.
 			ch, stopInv := h.invHub.Subscribe(func(ch inventory.Change) bool {
@@ -87,7 +92,7 @@ func (h *Handler) events(c echo.Context) error {
 			}
 			w.Flush()
 			if inv != nil {
-				h.watch(c, l.ProjectID)
+				h.watch(c, l.ProjectID, target)
 			}
 		case _, open := <-changes:
 			if !open { // the server is shutting down

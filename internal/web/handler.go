@@ -105,6 +105,9 @@ type Handler struct {
 	returnPolicy form.ReturnPolicy
 	refusals     refusalSampler
 	metricsToken string
+
+	// watched is when this process last recorded each watch (h.watch).
+	watched sync.Map
 }
 
 // New builds the Echo server with every route and middleware.

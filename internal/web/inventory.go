@@ -46,6 +46,12 @@ func (h *Handler) freshness(c echo.Context, projects []string, cluster, refreshP
 	if err != nil {
 		h.log.WarnContext(c.Request().Context(), "freshness", "err", err)
 	}
+	return freshnessView(c, f, refreshProject)
+}
+
+// freshnessView is the freshness line of f; refreshProject, when set, gets
+// a Refresh button.
+func freshnessView(c echo.Context, f inventory.Freshness, refreshProject string) views.Freshness {
 	v := views.Freshness{AsOf: f.AsOf, Now: f.Now, Problem: f.Problem, Since: f.Since, CSRFToken: csrfToken(c)}
 	if refreshProject != "" {
 		v.RefreshURL = views.RefreshURL(refreshProject)
@@ -53,12 +59,23 @@ func (h *Handler) freshness(c echo.Context, projects []string, cluster, refreshP
 	return v
 }
 
-// watch marks project as open, so the sync refreshes it at the watched
-// cadence. A failure only costs freshness.
-func (h *Handler) watch(c echo.Context, project string) {
-	if err := h.inventory.Watch(c.Request().Context(), project, watchTTL); err != nil {
-		h.log.WarnContext(c.Request().Context(), "watch project", "project", project, "err", err)
+// watch marks project as open, and in it target (the cluster or pipeline
+// the page shows, "" for none), so the sync refreshes what the page shows
+// at the watched cadence and the rest of the project less often. The
+// database is asked at most every watchTTL/2 per page and process (the
+// row it wrote lasts watchTTL), so a page view costs no write and no
+// round trip. A failure only costs freshness.
+func (h *Handler) watch(c echo.Context, project, target string) {
+	key := project + "/" + target
+	now := time.Now()
+	if at, ok := h.watched.Load(key); ok && now.Sub(at.(time.Time)) < watchTTL/2 {
+		return
 	}
+	if err := h.inventory.Watch(c.Request().Context(), project, target, watchTTL); err != nil {
+		h.log.WarnContext(c.Request().Context(), "watch project", "project", project, "target", target, "err", err)
+		return
+	}
+	h.watched.Store(key, now)
 }
 
 // visibleInventory lists the projects the person may view (ids and views).

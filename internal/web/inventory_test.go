@@ -5,11 +5,13 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/snapdesk/snapdesk/internal/atlas/atlassim"
 	"github.com/snapdesk/snapdesk/internal/db/dbtest"
@@ -289,5 +291,43 @@ func TestProjectNamesEverywhere(t *testing.T) {
 	_, doc = getDoc(t, admin, a.Server.URL+"/audit")
 	if !strings.Contains(doc.Find("main").Text(), "payments") {
 		t.Error("the audit trail shows no project name")
+	}
+}
+
+// A page view watches what the page shows: a cluster's page its cluster, a
+// project's page the project as a whole; views within half the watch's
+// lifetime cost the database nothing.
+func TestPagesWatchWhatTheyShow(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, dbtest.New(t), appOptions{})
+	viewer := signedIn(t, a.Server, "viewer")
+	ctx := context.Background()
+	watches := func() []string {
+		t.Helper()
+		rows, err := a.Pool.Query(ctx, `SELECT target FROM inventory_watch WHERE project_id = $1 AND watched_until > now() ORDER BY target`, atlassim.FixtureProjectID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return targets
+	}
+	project := a.Server.URL + "/projects/" + atlassim.FixtureProjectID
+	for _, u := range []string{project, project + "/clusters/" + atlassim.FixtureReplicaSetCluster} {
+		if resp, _ := getDoc(t, viewer, u); resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d", u, resp.StatusCode)
+		}
+	}
+	if got, want := watches(), []string{"", atlassim.FixtureReplicaSetCluster}; !slices.Equal(got, want) {
+		t.Fatalf("watched targets = %q, want %q", got, want)
+	}
+	if _, err := a.Pool.Exec(ctx, `DELETE FROM inventory_watch`); err != nil {
+		t.Fatal(err)
+	}
+	getDoc(t, viewer, project+"/clusters/"+atlassim.FixtureReplicaSetCluster)
+	if got := watches(); len(got) != 0 {
+		t.Errorf("a second view within seconds wrote the watch again: %q", got)
 	}
 }

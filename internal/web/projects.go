@@ -145,30 +145,22 @@ func (h *Handler) renderCluster(c echo.Context, status int, snapForm *views.Snap
 func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *views.SnapshotForm) (views.ClusterView, error) {
 	ctx := c.Request().Context()
 	g, r, name := sc.ProjectID, sc.Inventory, sc.ClusterName
-	p, err := r.Project(ctx)
-	if errors.Is(err, db.ErrNotFound) {
+	inv, err := r.ClusterPage(ctx, name, page, perPage)
+	switch {
+	case errors.Is(err, inventory.ErrNoProject):
 		return views.ClusterView{}, notInInventory("project")
-	}
-	if err != nil {
-		return views.ClusterView{}, err
-	}
-	cl, err := r.Cluster(ctx, name)
-	if errors.Is(err, db.ErrNotFound) {
+	case errors.Is(err, inventory.ErrNoCluster):
 		return views.ClusterView{}, notInInventory("cluster")
-	}
-	if err != nil {
+	case err != nil:
 		return views.ClusterView{}, err
 	}
-	snaps, total, err := r.Snapshots(ctx, name, page, perPage)
-	if err != nil {
-		return views.ClusterView{}, err
-	}
+	p, cl, snaps, total := inv.Project, inv.Cluster, inv.Snapshots, inv.Total
 	clusterJobs, _, err := h.store.List(ctx, jobs.Filter{ProjectID: g, Target: name}, 1, pageJobs)
 	if err != nil {
 		return views.ClusterView{}, err
 	}
 	v := views.ClusterView{Page: h.page(c, name, "projects"), Project: projectView(p.Project), Cluster: clusterView(cl.Cluster), Jobs: h.named(c, jobViews(clusterJobs)),
-		Freshness: h.freshness(c, []string{g}, name, g)}
+		Freshness: freshnessView(c, inv.Freshness, g)}
 	v.SnapshotPager = pagerFor(page, total)
 	if err := h.clusterRestores(c, &v); err != nil {
 		return v, err
@@ -181,11 +173,13 @@ func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *view
 	if err != nil {
 		return v, err
 	}
-	if v.Buckets, err = h.buckets(ctx, r); err != nil {
-		return v, err
+	for _, b := range inv.Buckets {
+		v.Buckets = append(v.Buckets, bucketView(b.ExportBucket))
 	}
-	if v.Pipelines, v.PipelinesUnavailable, err = h.pipelines(ctx, r); err != nil {
-		return v, err
+	if v.PipelinesUnavailable = p.PipelinesUnavailable; !v.PipelinesUnavailable {
+		for _, pl := range inv.Pipelines {
+			v.Pipelines = append(v.Pipelines, pipelineView(pl.Pipeline))
+		}
 	}
 	for _, s := range snaps {
 		sv := snapshotView(s.Snapshot)
@@ -222,17 +216,13 @@ func (h *Handler) clusterData(c echo.Context, sc scope, page int, snapForm *view
 		f.ReturnTo, f.Errors = form.ParseReturnTo(q, h.returnPolicy)
 		snapForm = &f
 	}
-	// The rule (the preflight's) reads every live snapshot, not only this
-	// page's.
-	live, err := r.LiveSnapshots(ctx, name)
-	if err != nil {
-		return v, err
+	// The rule (the preflight's) looks at the cluster's in-flight on-demand
+	// snapshots, on this page or not.
+	inFlight := make([]atlas.Snapshot, 0, len(inv.InFlight))
+	for _, s := range inv.InFlight {
+		inFlight = append(inFlight, s.Snapshot)
 	}
-	liveSnaps := make([]atlas.Snapshot, 0, len(live))
-	for _, s := range live {
-		liveSnaps = append(liveSnaps, s.Snapshot)
-	}
-	if b, blocked := jobs.SnapshotBlocked(cl.Cluster, liveSnaps, clusterJobs); blocked {
+	if b, blocked := jobs.SnapshotBlocked(cl.Cluster, inFlight, clusterJobs); blocked {
 		snapForm.DisabledReason, snapForm.BlockingJobID = b.Reason, b.JobID
 	}
 	v.TakeSnapshot = snapForm

@@ -40,8 +40,9 @@ func scopeOf(c echo.Context) scope {
 
 // projectScope validates :groupId (a malformed id names nothing: 404) and
 // the person's right to view the project (403, audited, whether or not the
-// project exists), then resolves what they may do there. The project
-// counts as open (watched) for the inventory sync.
+// project exists), then resolves what they may do there. The project,
+// and the cluster or pipeline the route names, count as open (watched)
+// for the inventory sync.
 func (h *Handler) projectScope(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		g := pathParam(c, rules.ParamGroupID)
@@ -54,10 +55,22 @@ func (h *Handler) projectScope(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return h.forbidden(c, err, "You may not see this project.")
 		}
-		h.watch(c, g)
+		h.watch(c, g, watchTarget(c))
 		c.Set(scopeKey, h.scopeFor(ctx, u, g, r))
 		return next(c)
 	}
+}
+
+// watchTarget is the cluster or pipeline a project route names ("" for
+// none, or a malformed name, which the route answers 404).
+func watchTarget(c echo.Context) string {
+	if n := pathParam(c, rules.ParamClusterName); rules.ValidClusterName(n) {
+		return n
+	}
+	if n := pathParam(c, rules.ParamPipelineName); rules.ValidPipelineName(n) {
+		return n
+	}
+	return ""
 }
 
 // scopeFor is the scope of project g for u, whose read access r the

@@ -1,0 +1,10 @@
+-- +goose Up
+-- The Take snapshot rule reads a cluster's on-demand snapshots that Atlas
+-- still lists as queued or in progress (inventory.Reader.ClusterPage):
+-- a handful of rows at most, found here without reading the cluster's
+-- whole list on every page view.
+CREATE INDEX inventory_snapshots_in_flight ON inventory_snapshots (project_id, cluster_name)
+    WHERE gone_at IS NULL AND snapshot_type = 'onDemand' AND status IN ('queued', 'inProgress');
+
+-- +goose Down
+DROP INDEX inventory_snapshots_in_flight;

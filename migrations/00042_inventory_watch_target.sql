@@ -1,0 +1,13 @@
+-- +goose Up
+-- A watch names what the page shows (a cluster or pipeline; '' for the
+-- project as a whole): the sync refreshes that and the project's own lists
+-- at its watched cadence, and the rest of the project less often.
+ALTER TABLE inventory_watch ADD COLUMN target text NOT NULL DEFAULT '';
+ALTER TABLE inventory_watch DROP CONSTRAINT inventory_watch_pkey;
+ALTER TABLE inventory_watch ADD PRIMARY KEY (project_id, target);
+
+-- +goose Down
+DELETE FROM inventory_watch WHERE target <> '';
+ALTER TABLE inventory_watch DROP CONSTRAINT inventory_watch_pkey;
+ALTER TABLE inventory_watch DROP COLUMN target;
+ALTER TABLE inventory_watch ADD PRIMARY KEY (project_id);
