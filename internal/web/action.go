@@ -90,7 +90,7 @@ func handle[R any](h *Handler, a action[R]) echo.HandlerFunc {
 		// The event goes to the body: the form that posted may be gone by
 		// the time the answer comes (a live update replaced it).
 		c.Response().Header().Set("HX-Trigger", `{"`+views.JobAddedEvent+`":{"target":"body"}}`)
-		return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: jobView(j), Message: msg, ReturnTo: act.ReturnTo}, fresh))
+		return render(c, http.StatusOK, views.ActionDoneFragment(views.ActionDone{Job: h.namedJob(c.Request().Context(), j), Message: msg, ReturnTo: act.ReturnTo}, fresh))
 	}
 }
 

@@ -175,7 +175,7 @@ func (h *Handler) changedDetail(up live.Update) (jobs.Detail, error) {
 
 // writeJobEvents writes the row, badge and snapshot or run status of j.
 func (h *Handler) writeJobEvents(ctx context.Context, w http.ResponseWriter, j jobs.Job) error {
-	v := jobView(j)
+	v := h.namedJob(ctx, j)
 	if err := views.WriteEvent(ctx, w, views.RowEvent(j.ID), views.JobCells(v)); err != nil {
 		return err
 	}

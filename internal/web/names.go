@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/snapdesk/snapdesk/internal/jobs"
 	"github.com/snapdesk/snapdesk/internal/views"
 )
 
@@ -37,6 +38,15 @@ func (h *Handler) projectNames(ctx context.Context) map[string]string {
 	}
 	h.names.names, h.names.at = m, time.Now()
 	return m
+}
+
+// namedJob is j's view with its project's name, for a row drawn on its
+// own (a job just made, or one changed live): without it the row would
+// show the project's id where the page around it shows names.
+func (h *Handler) namedJob(ctx context.Context, j jobs.Job) views.Job {
+	v := jobView(j)
+	v.ProjectName = h.projectNames(ctx)[j.ProjectID]
+	return v
 }
 
 // named fills the project names of jobs.

@@ -99,6 +99,12 @@ func TestBrowserTakeSnapshotDisabledSaysWhy(t *testing.T) {
 	}
 
 	jobID := a.takeSnapshot(t, flowClusterPath, "2")
+	// The row drawn for the new job names its project as the rows around
+	// it do, and keeps the name when it changes live.
+	jobRow := `#jobs-feed tr[data-job-id="` + jobID + `"]`
+	if got := a.text(t, jobRow+` [data-testid="job-project"]`); got != "payments" {
+		t.Errorf("the new job's row names its project %q, want payments", got)
+	}
 	a.do(t, "reload the cluster page", chromedp.Navigate(a.URL+flowClusterPath), chromedp.WaitVisible(chromedp.CSS(reason)))
 	if !browserValue(t, a, "read the button", chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(takeSubmit)+`).disabled`)) {
 		t.Fatal("Take snapshot is enabled while a snapshot is in flight")
@@ -117,7 +123,12 @@ func TestBrowserTakeSnapshotDisabledSaysWhy(t *testing.T) {
 	}
 
 	// The snapshot ends; Atlas then reports the cluster busy for another reason.
+	a.following(t, jobRow)
 	a.advance(t, time.Hour)
+	a.do(t, "wait for the row to show the end", chromedp.WaitVisible(chromedp.CSS(jobRow+` [data-testid="state-badge"][data-state="succeeded"]`)))
+	if got := a.text(t, jobRow+` [data-testid="job-project"]`); got != "payments" {
+		t.Errorf("updated live, the job's row names its project %q, want payments", got)
+	}
 	if err := a.Sim.SetClusterState(flowProject, atlassim.FixtureReplicaSetCluster, "UPDATING"); err != nil {
 		t.Fatal(err)
 	}
