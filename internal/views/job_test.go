@@ -154,3 +154,17 @@ func TestJobLiveForIngestion(t *testing.T) {
 		t.Error("an ingestion shows a collections progress bar")
 	}
 }
+
+// A snapshot still being taken has no time yet: its lineage line ends
+// with the cluster, not with a dangling comma.
+func TestLineageOfASnapshotNotYetTaken(t *testing.T) {
+	d := exportDetail()
+	snap := *d.Lineage.Snapshot
+	snap.CreatedAt = time.Time{}
+	d.Lineage.Snapshot = &snap
+	doc := render(t, JobPage(JobView{Page: testPage("Export"), Job: d}))
+	got := text(byTestID(byTestID(doc, "lineage"), "lineage-snapshot"))
+	if !strings.HasPrefix(got, "Snapshot "+snapID+" of Cluster0 completed") {
+		t.Errorf("lineage snapshot = %q", got)
+	}
+}

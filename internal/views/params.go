@@ -180,6 +180,15 @@ func number(v any) (int, bool) {
 	return 0, false
 }
 
+// takenSep is sep before a snapshot's taken time, or nothing when it is
+// not known yet (a snapshot still being taken has no time to show).
+func takenSep(taken time.Time, sep string) string {
+	if taken.IsZero() {
+		return ""
+	}
+	return sep
+}
+
 // eventSourceText says in words who recorded a step of a job's history
 // (jobs.Source).
 func eventSourceText(source string) string {
