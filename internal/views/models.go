@@ -128,8 +128,11 @@ type Job struct {
 	ProjectName  string
 	ClusterName  string
 	PipelineName string
-	// SnapshotID is the snapshot taken, exported or ingested.
-	SnapshotID string
+	// SnapshotID is the snapshot taken, exported or ingested, and
+	// SnapshotTakenAt when it was taken, when the job recorded it: a
+	// snapshot's name for people.
+	SnapshotID      string
+	SnapshotTakenAt time.Time
 	// BucketID, BucketName and BucketProvider describe an export's
 	// destination.
 	BucketID       string

@@ -160,6 +160,9 @@ func timelineSteps(evs []JobEvent) []TimelineStep {
 // waitingLabel names an export waiting for approval in a list.
 func waitingLabel(j Job) string {
 	s := "Export of snapshot " + j.SnapshotID
+	if !j.SnapshotTakenAt.IsZero() {
+		s = "Export of the snapshot of " + timeText(j.SnapshotTakenAt)
+	}
 	if j.ClusterName != "" {
 		s += " of " + j.ClusterName
 	}

@@ -176,6 +176,11 @@ func TestApproverSeesWhatWaitsForThem(t *testing.T) {
 	if got := strings.Join(strings.Fields(items.Text()), " "); !strings.Contains(got, "asked by Oscar Operator at ") || !strings.HasSuffix(got, " UTC") {
 		t.Errorf("waiting item = %q", got)
 	}
+	// The snapshot is named by when it was taken, as on the job's page,
+	// and the sentence has no stray space before its comma.
+	if got := strings.Join(strings.Fields(items.Text()), " "); !strings.HasPrefix(got, "Export of the snapshot of ") || strings.Contains(got, " ,") {
+		t.Errorf("waiting item = %q, want the snapshot named by its time", got)
+	}
 	for name, c := range map[string]*http.Client{"the requester": oscar, "a viewer": vera} {
 		_, doc := fetch(t, c, mustGet(srv.URL+"/"))
 		if n := doc.Find(`[data-testid="overview-waiting"]`).Length(); n != 0 {

@@ -26,6 +26,9 @@ func jobView(j jobs.Job) views.Job {
 	if j.FinishedAt != nil {
 		v.FinishedAt = *j.FinishedAt
 	}
+	if s, _ := j.Params[jobs.ParamSnapshotTakenAt].(string); s != "" {
+		v.SnapshotTakenAt, _ = time.Parse(time.RFC3339, s)
+	}
 	if j.Kind == jobs.KindExport {
 		v.BucketID, v.BucketName = j.ExportBucketID, j.ExportBucketID
 		if name, _ := j.Params[jobs.ParamBucketName].(string); name != "" {
