@@ -27,3 +27,13 @@ func value(v map[string][]string, name string) string {
 	}
 	return ""
 }
+
+// Ticked is whether the checkbox field was ticked: browsers send "on"
+// unless the box says otherwise; "true" and "yes" are accepted too.
+func Ticked(v map[string][]string, field string) bool {
+	switch strings.ToLower(value(v, field)) {
+	case "on", "true", "yes":
+		return true
+	}
+	return false
+}

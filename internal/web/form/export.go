@@ -77,14 +77,4 @@ func ParseExport(v url.Values) (Export, rules.Errors) {
 	return e, errs.OrNil()
 }
 
-// Ticked is whether the checkbox field was ticked: browsers send "on"
-// unless the box says otherwise; "true" and "yes" are accepted too.
-func Ticked(v url.Values, field string) bool {
-	switch strings.ToLower(value(v, field)) {
-	case "on", "true", "yes":
-		return true
-	}
-	return false
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
